@@ -1,0 +1,1 @@
+"""Terraform checks: formatting, Terraform's own loader, `terraform test`, checkov, plans."""
