@@ -1,0 +1,82 @@
+locals {
+  # The Logstash monitoring API: reached by the sidecar on the host, never exposed.
+  logstash_api_port = 9600
+
+  sidecar_enabled   = var.sidecar_enabled && var.sidecar_image != ""
+  dashboard_exposed = local.sidecar_enabled && length(var.operator_cidrs) > 0
+  dashboard_via_nlb = local.sidecar_enabled && var.expose_dashboard_via_nlb
+
+  # Readiness of a syslog target: the sidecar's verdict on Logstash when it runs,
+  # else only whether the port accepts TCP connections.
+  sidecar_readiness = { protocol = "HTTP", port = var.sidecar_port, path = "/api/health" }
+
+  # Load balancer target groups by key. TCP and UDP syslog share one TCP_UDP group:
+  # an NLB rejects separate TCP and UDP listeners on the same port.
+  target_groups = merge(
+    {
+      syslog = {
+        port         = var.syslog_port
+        protocol     = "TCP_UDP"
+        health_check = local.sidecar_enabled ? local.sidecar_readiness : { protocol = "TCP", port = var.syslog_port, path = null }
+      }
+    },
+    var.syslog_tls_enabled ? {
+      syslog-tls = {
+        port         = var.syslog_tls_port
+        protocol     = "TCP"
+        health_check = local.sidecar_enabled ? local.sidecar_readiness : { protocol = "TCP", port = var.syslog_tls_port, path = null }
+      }
+    } : {},
+    # The dashboard must stay reachable while Logstash is unhealthy (that is when
+    # operators look at it), so its group checks the sidecar's liveness only.
+    local.dashboard_via_nlb ? {
+      dashboard = {
+        port         = var.sidecar_port
+        protocol     = "TCP"
+        health_check = { protocol = "HTTP", port = var.sidecar_port, path = "/healthz" }
+      }
+    } : {},
+  )
+
+  health_check_ports = length(var.health_check_cidrs) > 0 ? distinct([for tg in local.target_groups : tg.health_check.port]) : []
+
+  ingress_rules = merge(
+    {
+      syslog-tcp = { port = var.syslog_port, protocol = "tcp", cidrs = var.syslog_source_cidrs, description = "Syslog over TCP from the senders" }
+      syslog-udp = { port = var.syslog_port, protocol = "udp", cidrs = var.syslog_source_cidrs, description = "Syslog over UDP from the senders" }
+    },
+    var.syslog_tls_enabled ? {
+      syslog-tls = { port = var.syslog_tls_port, protocol = "tcp", cidrs = var.syslog_source_cidrs, description = "Syslog over TLS from the senders" }
+    } : {},
+    local.dashboard_exposed ? {
+      sidecar = { port = var.sidecar_port, protocol = "tcp", cidrs = var.operator_cidrs, description = "Status sidecar dashboard from the operators" }
+    } : {},
+    length(var.ssh_cidrs) > 0 ? {
+      ssh = { port = 22, protocol = "tcp", cidrs = var.ssh_cidrs, description = "SSH from the operators" }
+    } : {},
+    { for p in local.health_check_ports : "health-check-${p}" => {
+      port        = p
+      protocol    = "tcp"
+      cidrs       = var.health_check_cidrs
+      description = "Load balancer health checks"
+    } },
+  )
+
+  # Azure Container Instances: one group, these containers, these ports on its IP.
+  aci_containers = concat(["logstash"], local.sidecar_enabled ? ["status-sidecar"] : [])
+  aci_ports = concat(
+    [
+      { port = var.syslog_port, protocol = "TCP" },
+      { port = var.syslog_port, protocol = "UDP" },
+    ],
+    var.syslog_tls_enabled ? [{ port = var.syslog_tls_port, protocol = "TCP" }] : [],
+    local.sidecar_enabled ? [{ port = var.sidecar_port, protocol = "TCP" }] : [],
+  )
+
+  # Ports that must not collide: each listens on the same host or container group.
+  listening_ports = concat(
+    [var.syslog_port, local.logstash_api_port],
+    var.syslog_tls_enabled ? [var.syslog_tls_port] : [],
+    local.sidecar_enabled ? [var.sidecar_port] : [],
+  )
+}

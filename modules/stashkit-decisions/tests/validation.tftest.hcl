@@ -1,0 +1,160 @@
+# Every validation rejects the bad value it exists for (`expect_failures`).
+
+variables {
+  output_type         = "splunk-hec"
+  sidecar_image       = "ghcr.io/example/status-sidecar:1.0.0"
+  syslog_source_cidrs = ["10.10.0.0/16"]
+}
+
+run "should_accept_every_output_type" {
+  command = plan
+
+  variables {
+    output_type = "webhook-test"
+  }
+}
+
+run "should_reject_an_unknown_output_type" {
+  command = plan
+  variables {
+    output_type = "splunk"
+  }
+  expect_failures = [var.output_type]
+}
+
+run "should_reject_sidecar_port_70000" {
+  command = plan
+  variables {
+    sidecar_port = 70000
+  }
+  expect_failures = [var.sidecar_port]
+}
+
+run "should_reject_sidecar_port_0" {
+  command = plan
+  variables {
+    sidecar_port = 0
+  }
+  expect_failures = [var.sidecar_port]
+}
+
+run "should_reject_a_fractional_sidecar_port" {
+  command = plan
+  variables {
+    sidecar_port = 3000.5
+  }
+  expect_failures = [var.sidecar_port]
+}
+
+run "should_reject_sidecar_port_9600" {
+  command = plan
+  variables {
+    sidecar_port = 9600
+  }
+  expect_failures = [var.sidecar_port]
+}
+
+run "should_reject_syslog_port_70000" {
+  command = plan
+  variables {
+    syslog_port = 70000
+  }
+  expect_failures = [var.syslog_port]
+}
+
+run "should_reject_syslog_port_9600" {
+  command = plan
+  variables {
+    syslog_port = 9600
+  }
+  expect_failures = [var.syslog_port]
+}
+
+run "should_reject_syslog_tls_port_0" {
+  command = plan
+  variables {
+    syslog_tls_port = 0
+  }
+  expect_failures = [var.syslog_tls_port]
+}
+
+run "should_reject_syslog_tls_port_9600" {
+  command = plan
+  variables {
+    syslog_tls_port = 9600
+  }
+  expect_failures = [var.syslog_tls_port]
+}
+
+run "should_reject_empty_syslog_source_cidrs" {
+  command = plan
+  variables {
+    syslog_source_cidrs = []
+  }
+  expect_failures = [var.syslog_source_cidrs]
+}
+
+run "should_reject_a_malformed_syslog_source_cidr" {
+  command = plan
+  variables {
+    syslog_source_cidrs = ["10.10.0.0/16", "10.300.0.0/16"]
+  }
+  expect_failures = [var.syslog_source_cidrs]
+}
+
+run "should_reject_a_malformed_operator_cidr" {
+  command = plan
+  variables {
+    operator_cidrs = ["my-laptop"]
+  }
+  expect_failures = [var.operator_cidrs]
+}
+
+run "should_reject_a_malformed_ssh_cidr" {
+  command = plan
+  variables {
+    ssh_cidrs = ["203.0.113.10/33"]
+  }
+  expect_failures = [var.ssh_cidrs]
+}
+
+run "should_reject_a_malformed_health_check_cidr" {
+  command = plan
+  variables {
+    health_check_cidrs = ["10.0.0.0"]
+  }
+  expect_failures = [var.health_check_cidrs]
+}
+
+run "should_reject_the_sidecar_on_the_syslog_port" {
+  command = plan
+  variables {
+    sidecar_port = 5000
+  }
+  expect_failures = [output.ingress_rules]
+}
+
+run "should_reject_tls_on_the_syslog_port" {
+  command = plan
+  variables {
+    syslog_tls_enabled = true
+    syslog_tls_port    = 5000
+  }
+  expect_failures = [output.ingress_rules]
+}
+
+run "should_accept_the_sidecar_port_on_the_syslog_port_when_the_sidecar_is_off" {
+  command = plan
+  variables {
+    sidecar_image = ""
+    sidecar_port  = 5000
+  }
+}
+
+run "should_reject_the_dashboard_via_nlb_without_operator_cidrs" {
+  command = plan
+  variables {
+    expose_dashboard_via_nlb = true
+  }
+  expect_failures = [output.ingress_rules]
+}
