@@ -1,0 +1,113 @@
+"""The app factory: settings, a clock and an HTTP client in; a Starlette app out.
+
+The lifespan owns the poller task and, unless one was injected, the httpx client.
+Nothing runs at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Mapping
+from importlib.metadata import PackageNotFoundError, version
+
+import httpx
+from starlette.applications import Starlette
+
+from . import api
+from .catalog import Catalog, default_catalog
+from .client import LogstashClient
+from .clock import Clock, SystemClock
+from .health import Thresholds
+from .poller import Poller
+from .settings import Settings
+from .status import HealthTracker
+from .store import Store
+
+
+def sidecar_version() -> str:
+    try:
+        return version("status-sidecar")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def thresholds_of(settings: Settings) -> Thresholds:
+    return Thresholds(
+        startup_grace=settings.startup_grace,
+        unreachable_after=settings.unreachable_after,
+        stuck_after=settings.stuck_after,
+        heap_percent=settings.heap_percent,
+        failure_window=settings.failure_window,
+        queue_percent=settings.queue_percent,
+        worker_percent=settings.worker_percent,
+        poll_interval=settings.poll_interval,
+        request_timeout=settings.request_timeout,
+    )
+
+
+def build_sidecar(
+    settings: Settings,
+    http: httpx.AsyncClient,
+    clock: Clock,
+    catalog: Catalog | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> api.Sidecar:
+    thresholds = thresholds_of(settings)
+    window = max(settings.stuck_after, settings.failure_window) + 120
+    store = Store(
+        history_points=settings.history_points, recent_window_s=window, started_at=clock.now()
+    )
+    client = LogstashClient(http, settings.logstash_url, settings.request_timeout)
+    return api.Sidecar(
+        settings=settings,
+        store=store,
+        tracker=HealthTracker(store, thresholds),
+        poller=Poller(client, store, clock),
+        client=client,
+        catalog=catalog or default_catalog(),
+        clock=clock,
+        version=sidecar_version(),
+        environ=dict(os.environ if environ is None else environ),
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    catalog: Catalog | None = None,
+    environ: Mapping[str, str] | None = None,
+    poll: bool = True,
+) -> Starlette:
+    """`poll=False` leaves polling to the caller (tests drive `poller.poll_once()`)."""
+    the_clock = clock or SystemClock()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            http = http_client
+            if http is None:
+                http = await stack.enter_async_context(httpx.AsyncClient())
+            sidecar = build_sidecar(settings, http, the_clock, catalog, environ)
+            app.state.sidecar = sidecar
+            stop = asyncio.Event()
+            task = None
+            if poll:
+                task = asyncio.create_task(sidecar.poller.run(settings.poll_interval, stop))
+            try:
+                yield
+            finally:
+                stop.set()
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+    return Starlette(
+        routes=api.routes(),
+        exception_handlers={api.BadParameter: api.bad_parameter},
+        lifespan=lifespan,
+    )

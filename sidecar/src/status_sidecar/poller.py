@@ -1,0 +1,88 @@
+"""Polls Logstash and feeds the store: poll -> parse -> store. Never raises."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from .client import Failure, LogstashClient
+from .clock import Clock
+from .model import version_at_least
+from .store import Delta, Store
+
+log = logging.getLogger("status_sidecar.poller")
+HEALTH_REPORT_EVERY = 6  # the health report API is costlier than stats; poll it less often
+
+
+class Poller:
+    def __init__(self, client: LogstashClient, store: Store, clock: Clock) -> None:
+        self._client = client
+        self._store = store
+        self._clock = clock
+        self._polls = 0
+        self._info_for: str | None = None  # ephemeral id the node info was fetched for
+        self._failure_kind: str | None = None
+        self.last_duration_s: float | None = None
+        self.last_success_at: float | None = None
+
+    async def poll_once(self) -> Delta | None:
+        started = time.perf_counter()
+        try:
+            return await self._poll()
+        finally:
+            self.last_duration_s = time.perf_counter() - started
+
+    async def _poll(self) -> Delta | None:
+        self._polls += 1
+        result = await self._client.node_stats()
+        now = self._clock.now()
+        if isinstance(result, Failure):
+            self._note_failure(result)
+            self._store.record_failure(now, result.reason)
+            return None
+        if self._failure_kind is not None:
+            log.info("Logstash API answers again at %s", self._client.base_url)
+            self._failure_kind = None
+        stats = result.value
+        delta = self._store.record_stats(now, stats, result.raw)
+        self.last_success_at = now
+        if delta is not None and delta.restart and self._store.restarts:
+            log.warning("%s", self._store.restarts[-1].reason)
+        await self._refresh_node_info(stats.ephemeral_id)
+        await self._refresh_health_report(stats.version)
+        return delta
+
+    def _note_failure(self, failure: Failure) -> None:
+        if failure.kind != self._failure_kind:
+            log.warning("polling Logstash failed: %s", failure.reason)
+            self._failure_kind = failure.kind
+
+    async def _refresh_node_info(self, ephemeral_id: str | None) -> None:
+        if self._store.node_info is not None and ephemeral_id == self._info_for:
+            return
+        info = await self._client.node_info()
+        if not isinstance(info, Failure):
+            self._store.record_node_info(info.value)
+            self._info_for = ephemeral_id
+
+    async def _refresh_health_report(self, version: str | None) -> None:
+        if not version_at_least(version, (8, 16)):
+            self._store.record_health_report(None)
+            return
+        if self._store.health_report is not None and self._polls % HEALTH_REPORT_EVERY != 1:
+            return
+        report = await self._client.health_report()
+        if not isinstance(report, Failure):
+            self._store.record_health_report(report.value)
+
+    async def run(self, interval: float, stop: asyncio.Event) -> None:
+        """Poll every `interval` seconds until `stop` is set; one failure never ends the loop."""
+        while not stop.is_set():
+            try:
+                await self.poll_once()
+            except Exception:  # a bug must not take the sidecar down with it
+                log.exception("unexpected error while polling")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -1,0 +1,240 @@
+"""One typed settings object: CLI flags, else environment, else defaults.
+
+As operators expect from container images: no flags means environment-driven; any
+flag means flags only (the environment is ignored, so a stray variable cannot
+override what was typed). Secrets are never settings values: they are read from files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+LOG_PROFILES = ("all", "security", "networking")
+
+
+class SettingsError(ValueError):
+    """A bad value; the message is one line naming the setting."""
+
+
+def _url(name: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{name}: {raw!r} is not an http(s) URL such as http://logstash:9600")
+    try:
+        _ = parts.port
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {raw!r} has an invalid port") from exc
+    return raw.rstrip("/")
+
+
+def _number(name: str, raw: str, *, minimum: float, maximum: float | None = None) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: {raw!r} is not a number") from None
+    if value != value or value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum:g} and {maximum:g}" if maximum is not None else f">= {minimum:g}"
+        raise SettingsError(f"{name}: {raw!r} must be {bound}")
+    return value
+
+
+def _port(name: str, raw: str) -> int:
+    value = _number(name, raw, minimum=1, maximum=65535)
+    if value != int(value):
+        raise SettingsError(f"{name}: {raw!r} must be a whole number between 1 and 65535")
+    return int(value)
+
+
+def _choice(name: str, raw: str, allowed: Sequence[str]) -> str:
+    if raw not in allowed:
+        raise SettingsError(f"{name}: {raw!r} is not one of {', '.join(allowed)}")
+    return raw
+
+
+def _text(name: str, raw: str) -> str:
+    del name
+    return raw
+
+
+def _positive(minimum: float, maximum: float | None = None) -> Callable[[str, str], float]:
+    def parse(name: str, raw: str) -> float:
+        return _number(name, raw, minimum=minimum, maximum=maximum)
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Option:
+    env: str
+    flag: str
+    default: str
+    parse: Callable[[str, str], Any]
+    help: str
+
+
+# Field name -> how it is set. The order is the order of `--help` and the README table.
+OPTIONS: Mapping[str, Option] = {
+    "logstash_url": Option(
+        "LOGSTASH_API_URL",
+        "--logstash-url",
+        "http://localhost:9600",
+        _url,
+        "Logstash monitoring API base URL",
+    ),
+    "log_path": Option(
+        "LOGSTASH_LOG_PATH",
+        "--log-path",
+        "/var/log/logstash/logstash-plain.log",
+        _text,
+        "Logstash log file on the shared volume",
+    ),
+    "log_profile": Option(
+        "LOG_PROFILE",
+        "--log-profile",
+        "all",
+        lambda n, r: _choice(n, r, LOG_PROFILES),
+        "which log types this deployment forwards: all, security, networking",
+    ),
+    "host": Option("HOST", "--host", "0.0.0.0", _text, "address to listen on"),
+    "port": Option("PORT", "--port", "3000", _port, "port to listen on"),
+    "poll_interval": Option(
+        "POLL_INTERVAL",
+        "--poll-interval",
+        "10",
+        _positive(0.1, 3600),
+        "seconds between polls of the Logstash API",
+    ),
+    "request_timeout": Option(
+        "LOGSTASH_TIMEOUT",
+        "--request-timeout",
+        "5",
+        _positive(0.1, 300),
+        "seconds before a Logstash API request is abandoned",
+    ),
+    "startup_grace": Option(
+        "HEALTH_STARTUP_GRACE",
+        "--startup-grace",
+        "120",
+        _positive(0),
+        "seconds after start during which an unready Logstash reports 'starting'",
+    ),
+    "unreachable_after": Option(
+        "HEALTH_UNREACHABLE_AFTER",
+        "--unreachable-after",
+        "30",
+        _positive(0),
+        "seconds of failed polls before Logstash counts as unreachable (unhealthy)",
+    ),
+    "stuck_after": Option(
+        "HEALTH_STUCK_AFTER",
+        "--stuck-after",
+        "300",
+        _positive(1),
+        "seconds of input with zero output before a pipeline counts as stuck (unhealthy)",
+    ),
+    "heap_percent": Option(
+        "HEALTH_HEAP_PERCENT",
+        "--heap-percent",
+        "90",
+        _positive(1, 100),
+        "JVM heap use above which health is degraded",
+    ),
+    "failure_window": Option(
+        "HEALTH_FAILURE_WINDOW",
+        "--failure-window",
+        "300",
+        _positive(1),
+        "seconds over which increasing output failures degrade health",
+    ),
+    "queue_percent": Option(
+        "HEALTH_QUEUE_PERCENT",
+        "--queue-percent",
+        "90",
+        _positive(1, 100),
+        "persisted queue fill above which health is degraded",
+    ),
+    "worker_percent": Option(
+        "HEALTH_WORKER_PERCENT",
+        "--worker-percent",
+        "95",
+        _positive(1, 100),
+        "5-minute worker utilization at or above which health is degraded",
+    ),
+    "destination": Option(
+        "DESTINATION_LABEL",
+        "--destination",
+        "",
+        _text,
+        "label of where events go (shown on the dashboard); never a secret",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    logstash_url: str = "http://localhost:9600"
+    log_path: Path = Path("/var/log/logstash/logstash-plain.log")
+    log_profile: str = "all"
+    host: str = "0.0.0.0"
+    port: int = 3000
+    poll_interval: float = 10.0
+    request_timeout: float = 5.0
+    startup_grace: float = 120.0
+    unreachable_after: float = 30.0
+    stuck_after: float = 300.0
+    heap_percent: float = 90.0
+    failure_window: float = 300.0
+    queue_percent: float = 90.0
+    worker_percent: float = 95.0
+    destination: str = ""
+
+    @property
+    def history_points(self) -> int:
+        """Samples needed to really hold 24 h at the poll interval (plus the first one)."""
+        return int(86400 / self.poll_interval) + 1
+
+    def public_view(self) -> dict[str, object]:
+        """Every setting, for the support bundle and /api/stats. None of them is a secret."""
+        view = dataclasses.asdict(self)
+        view["log_path"] = str(self.log_path)
+        return view
+
+
+def _build(values: Mapping[str, str]) -> Settings:
+    parsed: dict[str, Any] = {}
+    for field, option in OPTIONS.items():
+        raw = values.get(field, option.default)
+        label = f"{option.env} ({option.flag})"
+        parsed[field] = option.parse(label, raw.strip())
+    parsed["log_path"] = Path(parsed["log_path"])
+    return Settings(**parsed)
+
+
+def from_environment(environ: Mapping[str, str]) -> Settings:
+    values = {field: environ[o.env] for field, o in OPTIONS.items() if o.env in environ}
+    return _build(values)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    for field, option in OPTIONS.items():
+        parser.add_argument(
+            option.flag,
+            dest=field,
+            default=None,
+            metavar=option.env,
+            help=f"{option.help} (env {option.env}, default {option.default!r})",
+        )
+
+
+def from_namespace(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
+    """Flags if any were given, else the environment."""
+    given = {f: getattr(args, f) for f in OPTIONS if getattr(args, f, None) is not None}
+    if given:
+        return _build(given)
+    return from_environment(environ)
