@@ -60,11 +60,14 @@ def build_sidecar(
         history_points=settings.history_points, recent_window_s=window, started_at=clock.now()
     )
     client = LogstashClient(http, settings.logstash_url, settings.request_timeout)
+    tracker = HealthTracker(store, thresholds)
+    tracker.check(clock.now())
     return api.Sidecar(
         settings=settings,
         store=store,
-        tracker=HealthTracker(store, thresholds),
-        poller=Poller(client, store, clock),
+        tracker=tracker,
+        # Health is re-evaluated after every poll so transitions are logged as they happen.
+        poller=Poller(client, store, clock, after_poll=tracker.check),
         client=client,
         catalog=catalog or default_catalog(),
         clock=clock,

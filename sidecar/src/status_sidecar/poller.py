@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 
 from .client import Failure, LogstashClient
 from .clock import Clock
@@ -17,8 +18,15 @@ HEALTH_REPORT_EVERY = 6  # the health report API is costlier than stats; poll it
 
 
 class Poller:
-    def __init__(self, client: LogstashClient, store: Store, clock: Clock) -> None:
+    def __init__(
+        self,
+        client: LogstashClient,
+        store: Store,
+        clock: Clock,
+        after_poll: Callable[[float], object] | None = None,
+    ) -> None:
         self._client = client
+        self._after_poll = after_poll
         self._store = store
         self._clock = clock
         self._polls = 0
@@ -33,6 +41,8 @@ class Poller:
             return await self._poll()
         finally:
             self.last_duration_s = time.perf_counter() - started
+            if self._after_poll is not None:
+                self._after_poll(self._clock.now())
 
     async def _poll(self) -> Delta | None:
         self._polls += 1
