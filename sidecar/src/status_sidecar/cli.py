@@ -3,23 +3,57 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 
 from .settings import Settings, SettingsError, add_arguments, from_namespace
 
+EXAMPLES = """\
+examples:
+  status-sidecar serve                                  # settings from the environment
+  status-sidecar serve --logstash-url http://logstash:9600 --port 3000
+  status-sidecar report --logstash-url http://127.0.0.1:9600 --json
+  status-sidecar tail --log-path /var/log/logstash/logstash-plain.log --lines 50
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message}\n")
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="status-sidecar",
         description="Status sidecar for Logstash: readiness health, dashboard, metrics.",
-        epilog="With no flags, settings come from the environment (see README).",
+        epilog=EXAMPLES + "\nWith no flags, settings come from the environment (see README).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     serve = commands.add_parser("serve", help="poll Logstash and serve the API and dashboard")
     add_arguments(serve)
+    report = commands.add_parser(
+        "report",
+        help="inspect Logstash once and exit with a code by health "
+        "(0 healthy, 1 degraded, 3 starting/unhealthy)",
+    )
+    add_arguments(report)
+    report.add_argument("--json", action="store_true", help="print the stats document as JSON")
+    report.add_argument(
+        "--sample-seconds",
+        type=float,
+        default=2.0,
+        help="seconds between the two polls that give rates (default 2)",
+    )
+    tail = commands.add_parser("tail", help="follow the Logstash log, coloured by level")
+    add_arguments(tail)
+    tail.add_argument("--lines", type=int, default=20, help="lines of history to show first")
+    tail.add_argument("--no-follow", action="store_true", help="print and exit")
+    tail.add_argument("--no-color", action="store_true", help="never colour the output")
     return parser
 
 
@@ -29,22 +63,65 @@ def _serve(settings: Settings) -> int:
     from .app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     app = create_app(settings)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
     return 0
 
 
+def _report(settings: Settings, args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    from . import report
+
+    if args.sample_seconds < 0 or args.sample_seconds > 300:
+        print("status-sidecar: --sample-seconds must be between 0 and 300", file=sys.stderr)
+        return 2
+    text, code = report.run(
+        settings, as_json=args.json, sample_seconds=args.sample_seconds, environ=environ
+    )
+    sys.stdout.write(text)
+    return code
+
+
+def _tail(settings: Settings, args: argparse.Namespace) -> int:
+    from .tail import follow
+
+    if args.lines < 0:
+        print("status-sidecar: --lines must be 0 or more", file=sys.stderr)
+        return 2
+    if args.no_follow and not settings.log_path.exists():
+        print(f"status-sidecar: no Logstash log at {settings.log_path}", file=sys.stderr)
+        return 1
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    colour = not args.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    with contextlib.suppress(KeyboardInterrupt):
+        follow(
+            settings.log_path,
+            sys.stdout,
+            last=args.lines,
+            colour=colour,
+            follow_forever=not args.no_follow,
+            should_stop=lambda: stopping,
+        )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    raw = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(raw or ["serve"])
     env = os.environ if environ is None else environ
-    command = args.command or "serve"
-    if args.command is None:
-        args = _parser().parse_args(["serve"])
     try:
         settings = from_namespace(args, env)
     except SettingsError as exc:
         print(f"status-sidecar: {exc}", file=sys.stderr)
         return 2
-    if command == "serve":
-        return _serve(settings)
-    return 2
+    if args.command == "report":
+        return _report(settings, args, env)
+    if args.command == "tail":
+        return _tail(settings, args)
+    return _serve(settings)
