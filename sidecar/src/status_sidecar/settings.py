@@ -62,6 +62,31 @@ def _text(name: str, raw: str) -> str:
     return raw
 
 
+def _optional_url(name: str, raw: str) -> str:
+    """An http(s) URL or "" (the sink is off). Credentials never go in the URL."""
+    if raw == "":
+        return ""
+    url = _url(name, raw)
+    if urlsplit(url).username is not None:
+        raise SettingsError(f"{name}: put credentials in their own settings, not in the URL")
+    return url
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.lower()
+    if value in ("true", "1", "yes", "on"):
+        return True
+    if value in ("false", "0", "no", "off", ""):
+        return False
+    raise SettingsError(f"{name}: {raw!r} is not true or false")
+
+
+def _label(name: str, raw: str) -> str:
+    if "\n" in raw or len(raw) > 200:
+        raise SettingsError(f"{name}: {raw!r} is not a one-line label of at most 200 characters")
+    return raw
+
+
 def _positive(minimum: float, maximum: float | None = None) -> Callable[[str, str], float]:
     def parse(name: str, raw: str) -> float:
         return _number(name, raw, minimum=minimum, maximum=maximum)
@@ -173,6 +198,85 @@ OPTIONS: Mapping[str, Option] = {
         _text,
         "label of where events go (shown on the dashboard); never a secret",
     ),
+    # Metrics sinks (docs/metrics.md). Every one is off when its URL or path is "".
+    "history_file": Option(
+        "HISTORY_FILE",
+        "--history-file",
+        "/var/lib/stashkit/history.jsonl",
+        _text,
+        "JSONL file the 24 h history is appended to and restored from ('' = off); "
+        "its directory must exist (a volume)",
+    ),
+    "pushgateway_url": Option(
+        "PUSHGATEWAY_URL",
+        "--pushgateway-url",
+        "",
+        _optional_url,
+        "Prometheus Pushgateway base URL to push to ('' = off)",
+    ),
+    "push_job": Option(
+        "PUSH_JOB",
+        "--push-job",
+        "stashkit",
+        _label,
+        "job label of pushed series (Pushgateway and remote_write)",
+    ),
+    "instance": Option(
+        "INSTANCE",
+        "--instance",
+        "",
+        _label,
+        "instance label of pushed series ('' = this host's name)",
+    ),
+    "remote_write_url": Option(
+        "REMOTE_WRITE_URL",
+        "--remote-write-url",
+        "",
+        _optional_url,
+        "Prometheus remote_write endpoint, e.g. https://prom:9090/api/v1/write ('' = off)",
+    ),
+    "remote_write_user": Option(
+        "REMOTE_WRITE_USER",
+        "--remote-write-user",
+        "",
+        _label,
+        "basic auth user for remote_write (password from REMOTE_WRITE_PASSWORD_FILE)",
+    ),
+    "remote_write_password_file": Option(
+        "REMOTE_WRITE_PASSWORD_FILE",
+        "--remote-write-password-file",
+        "",
+        _text,
+        "file holding the remote_write basic auth password (the secret is never a setting)",
+    ),
+    "remote_write_ca_file": Option(
+        "REMOTE_WRITE_CA_FILE",
+        "--remote-write-ca-file",
+        "",
+        _text,
+        "PEM CA bundle to verify the remote_write server with ('' = system CAs)",
+    ),
+    "remote_write_insecure_skip_verify": Option(
+        "REMOTE_WRITE_INSECURE_SKIP_VERIFY",
+        "--remote-write-insecure-skip-verify",
+        "false",
+        _flag,
+        "do not verify the remote_write server certificate (tests only)",
+    ),
+    "remote_write_server_name": Option(
+        "REMOTE_WRITE_SERVER_NAME",
+        "--remote-write-server-name",
+        "",
+        _label,
+        "TLS server name (SNI) expected from the remote_write server ('' = the URL's host)",
+    ),
+    "publish_interval": Option(
+        "PUBLISH_INTERVAL",
+        "--publish-interval",
+        "60",
+        _positive(0.1, 86400),
+        "seconds between pushes to Pushgateway and remote_write",
+    ),
 }
 
 
@@ -193,6 +297,17 @@ class Settings:
     queue_percent: float = 90.0
     worker_percent: float = 95.0
     destination: str = ""
+    history_file: str = "/var/lib/stashkit/history.jsonl"
+    pushgateway_url: str = ""
+    push_job: str = "stashkit"
+    instance: str = ""
+    remote_write_url: str = ""
+    remote_write_user: str = ""
+    remote_write_password_file: str = ""
+    remote_write_ca_file: str = ""
+    remote_write_insecure_skip_verify: bool = False
+    remote_write_server_name: str = ""
+    publish_interval: float = 60.0
 
     @property
     def history_points(self) -> int:
