@@ -24,11 +24,17 @@ class ParseError(ValueError):
     """The body is not a Logstash API document at all (not a JSON object)."""
 
 
+_EMPTY: Mapping[str, Any] = {}
+
+
 def _obj(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    # JSON objects decode to dict; the exact-type check keeps parsing 500 plugins fast.
+    return value if type(value) is dict else _EMPTY
 
 
 def _int(value: object) -> int | None:
+    if type(value) is int:
+        return value
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -40,6 +46,8 @@ def _int(value: object) -> int | None:
 
 def _float(value: object) -> float | None:
     """Numbers only: flow metrics may be "Infinity", "-Infinity" or "undefined" strings."""
+    if value is None:
+        return None
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float) and math.isfinite(value):
@@ -105,8 +113,8 @@ class PluginStats:
     @classmethod
     def parse(cls, raw: object, kind: PluginKind) -> PluginStats | None:
         d = _obj(raw)
-        plugin_id = _str(d.get("id"))
-        if plugin_id is None:
+        plugin_id = d.get("id")
+        if type(plugin_id) is not str or not plugin_id:
             return None
         events = _obj(d.get("events"))
         return cls(
@@ -117,7 +125,9 @@ class PluginStats:
             events_out=_int(events.get("out")),
             duration_ms=_int(events.get("duration_in_millis")),
             failures=_plugin_failures(d),
-            worker_utilization=Flow.parse(_obj(d.get("flow")).get("worker_utilization")).current,
+            worker_utilization=_float(
+                _obj(_obj(d.get("flow")).get("worker_utilization")).get("current")
+            ),
         )
 
 
@@ -125,7 +135,7 @@ def _plugin_failures(d: Mapping[str, Any]) -> int | None:
     """Failures as plugins report them: a top-level ``failures`` (grok, date, http outputs)
     or the elasticsearch output's non-retryable document failures."""
     direct = _int(d.get("failures"))
-    if direct is not None:
+    if direct is not None or ("documents" not in d and "bulk_requests" not in d):
         return direct
     docs = _obj(d.get("documents"))
     non_retryable = _int(docs.get("non_retryable_failures"))
@@ -175,7 +185,7 @@ class DeadLetterQueue:
 
     @classmethod
     def parse(cls, raw: object) -> DeadLetterQueue | None:
-        if not isinstance(raw, Mapping):
+        if not isinstance(raw, dict):
             return None
         last_error = _str(raw.get("last_error"))
         return cls(
@@ -339,7 +349,7 @@ class NodeStats:
 
     @classmethod
     def parse(cls, raw: object) -> NodeStats:
-        if not isinstance(raw, Mapping):
+        if not isinstance(raw, dict):
             raise ParseError(f"expected a JSON object, got {type(raw).__name__}")
         pipelines = _obj(raw.get("pipelines"))
         return cls(
@@ -384,7 +394,7 @@ class NodeInfo:
 
     @classmethod
     def parse(cls, raw: object) -> NodeInfo:
-        if not isinstance(raw, Mapping):
+        if not isinstance(raw, dict):
             raise ParseError(f"expected a JSON object, got {type(raw).__name__}")
         defaults = _obj(raw.get("pipeline"))
         pipelines = []
@@ -431,7 +441,7 @@ class HealthReport:
 
     @classmethod
     def parse(cls, raw: object) -> HealthReport:
-        if not isinstance(raw, Mapping):
+        if not isinstance(raw, dict):
             raise ParseError(f"expected a JSON object, got {type(raw).__name__}")
         symptoms: list[str] = []
         for indicator in _obj(raw.get("indicators")).values():

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from .model import HealthReport, NodeInfo, NodeStats
 
 CounterKey = tuple[str, ...]
+_NODE_EVENT_KEYS: tuple[CounterKey, ...] = (("node", "in"), ("node", "filtered"), ("node", "out"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +219,7 @@ class Store:
             reloaded_pipelines=_reloaded_pipelines(prev, cur),
         )
         node_went_down = any(
-            counters.get(k, 0) < self._counters.get(k, 0) for k in counters if k[0] == "node"
+            counters.get(k, 0) < self._counters.get(k, 0) for k in _NODE_EVENT_KEYS
         )
         if reason is None and went_down and node_went_down:
             reason = "Logstash restarted (counters went back)"
