@@ -1,0 +1,320 @@
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+# The latest Amazon Linux 2023 AMI, from AWS's public SSM parameter (unless ami_id pins one).
+data "aws_ssm_parameter" "al2023" {
+  count = var.ami_id == null ? 1 : 0
+
+  name = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${var.architecture}"
+}
+
+locals {
+  region     = data.aws_region.current.region
+  ssm_prefix = "/${var.name}/logstash"
+  # keys() of a sensitive map is sensitive; the names are not secret, their values are.
+  secret_names = nonsensitive(toset(keys(var.logstash_secrets)))
+
+  object_prefix = "config"
+  env_file      = join("", concat(["# Non-secret Logstash environment, written by Terraform (stashkit)\n"], [for k, v in var.logstash_environment : "${k}=${v}\n"]))
+  objects = {
+    pipeline = { key = "${local.object_prefix}/pipeline/logstash.conf", content = var.pipeline_config, content_type = "text/plain" }
+    script   = { key = "${local.object_prefix}/run-containers.sh", content = var.container_script, content_type = "text/x-shellscript" }
+    env      = { key = "${local.object_prefix}/logstash.env", content = local.env_file, content_type = "text/plain" }
+  }
+
+  # What the host boots with: a change here changes the user data, so instances are replaced.
+  config_sha256 = sha256(jsonencode({
+    objects       = { for k, o in local.objects : k => sha256(o.content) }
+    sidecar_image = var.sidecar_image
+  }))
+
+  user_data = templatefile("${path.module}/templates/boot.sh.tftpl", {
+    bucket          = aws_s3_bucket.this.id
+    region          = local.region
+    ssm_prefix      = local.ssm_prefix
+    config_sha256   = local.config_sha256
+    pipeline_key    = local.objects.pipeline.key
+    pipeline_sha256 = sha256(local.objects.pipeline.content)
+    script_key      = local.objects.script.key
+    script_sha256   = sha256(local.objects.script.content)
+    env_key         = local.objects.env.key
+    env_sha256      = sha256(local.objects.env.content)
+  })
+
+  ami_id = var.ami_id != null ? var.ami_id : nonsensitive(data.aws_ssm_parameter.al2023[0].insecure_value)
+}
+
+################################################################################
+# Configuration bucket: the rendered pipeline, container script and environment
+################################################################################
+
+resource "aws_s3_bucket" "this" {
+  #checkov:skip=CKV_AWS_18:Access logs of a bucket holding three Terraform-written files add a second bucket for no reader; CloudTrail data events cover audit when needed.
+  #checkov:skip=CKV_AWS_144:Cross-region replication of rendered files that Terraform rewrites on every apply brings nothing; the source of truth is the operator's config.
+  #checkov:skip=CKV2_AWS_62:No consumer for event notifications: instances read the files once at boot.
+  bucket_prefix = "${var.name}-stashkit-"
+  force_destroy = var.bucket_force_destroy
+
+  tags = var.tags
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = var.kms_key_arn
+    }
+    bucket_key_enabled = true
+  }
+}
+
+resource "aws_s3_bucket_versioning" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    id     = "expire-superseded-config"
+    status = "Enabled"
+
+    filter {}
+
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_expiration_days
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
+}
+
+data "aws_iam_policy_document" "bucket" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "this" {
+  bucket = aws_s3_bucket.this.id
+  policy = data.aws_iam_policy_document.bucket.json
+
+  depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+resource "aws_s3_object" "this" {
+  for_each = local.objects
+
+  bucket       = aws_s3_bucket.this.id
+  key          = each.value.key
+  content      = each.value.content
+  content_type = each.value.content_type
+  kms_key_id   = var.kms_key_arn
+
+  tags = var.tags
+
+  depends_on = [aws_s3_bucket_server_side_encryption_configuration.this, aws_s3_bucket_versioning.this]
+}
+
+################################################################################
+# Secrets: SSM SecureString parameters /<name>/logstash/<KEY>
+################################################################################
+
+resource "aws_ssm_parameter" "this" {
+  for_each = local.secret_names
+
+  name        = "${local.ssm_prefix}/${each.key}"
+  description = "stashkit ${var.name}: Logstash secret ${each.key}"
+  type        = "SecureString"
+  value       = var.logstash_secrets[each.key]
+  key_id      = var.kms_key_arn
+
+  tags = var.tags
+}
+
+################################################################################
+# Instance role: read this bucket's config prefix and these parameters, nothing else
+################################################################################
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "host" {
+  statement {
+    sid       = "ReadRenderedConfig"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.this.arn}/${local.object_prefix}/*"]
+  }
+
+  dynamic "statement" {
+    for_each = length(local.secret_names) > 0 ? [1] : []
+
+    content {
+      sid       = "ReadLogstashSecrets"
+      actions   = ["ssm:GetParameter", "ssm:GetParameters"]
+      resources = [for p in aws_ssm_parameter.this : p.arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.kms_key_arn != null ? [1] : []
+
+    content {
+      sid       = "DecryptViaSsmAndS3"
+      actions   = ["kms:Decrypt"]
+      resources = [var.kms_key_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["ssm.${local.region}.amazonaws.com", "s3.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.ecr_repository_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "EcrLogin"
+      actions   = ["ecr:GetAuthorizationToken"]
+      resources = ["*"] # GetAuthorizationToken has no resource-level permissions
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.ecr_repository_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "EcrPull"
+      actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+      resources = var.ecr_repository_arns
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name_prefix        = "${var.name}-logstash-"
+  description        = "stashkit ${var.name}: Logstash host"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "this" {
+  name_prefix = "stashkit-host-"
+  role        = aws_iam_role.this.id
+  policy      = data.aws_iam_policy_document.host.json
+}
+
+resource "aws_iam_role_policy_attachment" "ssm_core" {
+  count = var.enable_ssm_session_manager ? 1 : 0
+
+  role       = aws_iam_role.this.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+}
+
+resource "aws_iam_instance_profile" "this" {
+  name_prefix = "${var.name}-logstash-"
+  role        = aws_iam_role.this.name
+
+  tags = var.tags
+}
+
+################################################################################
+# Security group: stashkit-decisions' ingress rules, one rule per CIDR block
+################################################################################
+
+locals {
+  ingress = merge([
+    for key, rule in var.ingress_rules : {
+      for cidr in rule.cidrs : "${key} ${cidr}" => merge(rule, { cidr = cidr })
+    }
+  ]...)
+}
+
+resource "aws_security_group" "this" {
+  #checkov:skip=CKV2_AWS_5:Attached by the calling deployment (aws_instance or launch template) through the security_group_id output.
+  name_prefix = "${var.name}-logstash-"
+  description = "stashkit ${var.name}: Logstash host (syslog in, sidecar and SSH only from named CIDRs)"
+  vpc_id      = var.vpc_id
+
+  tags = merge(var.tags, { Name = "${var.name}-logstash" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "this" {
+  for_each = local.ingress
+
+  security_group_id = aws_security_group.this.id
+  description       = each.value.description
+  ip_protocol       = each.value.protocol
+  from_port         = each.value.port
+  to_port           = each.value.port
+  cidr_ipv4         = strcontains(each.value.cidr, ":") ? null : each.value.cidr
+  cidr_ipv6         = strcontains(each.value.cidr, ":") ? each.value.cidr : null
+
+  tags = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "this" {
+  for_each = toset(var.egress_cidrs)
+
+  security_group_id = aws_security_group.this.id
+  description       = "Outbound: packages, S3, SSM, image registry, log destination"
+  ip_protocol       = "-1"
+  cidr_ipv4         = strcontains(each.value, ":") ? null : each.value
+  cidr_ipv6         = strcontains(each.value, ":") ? each.value : null
+
+  tags = var.tags
+}

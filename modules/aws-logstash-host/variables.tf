@@ -1,0 +1,198 @@
+variable "name" {
+  description = "Prefix for every resource name (lower-case letters, digits and hyphens; starts with a letter)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
+    error_message = "name must match ^[a-z][a-z0-9-]{1,30}$ (2 to 31 lower-case letters, digits or hyphens, starting with a letter)."
+  }
+}
+
+variable "vpc_id" {
+  description = "VPC in which the host's security group is created."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
+    error_message = "vpc_id must be a VPC id such as vpc-0123456789abcdef0."
+  }
+}
+
+variable "ingress_rules" {
+  description = "Security group ingress by key, as stashkit-decisions' ingress_rules output: map of { port, protocol (tcp|udp), cidrs, description }."
+  type = map(object({
+    port        = number
+    protocol    = string
+    cidrs       = list(string)
+    description = string
+  }))
+  nullable = false
+
+  validation {
+    condition     = alltrue([for r in var.ingress_rules : r.port >= 1 && r.port <= 65535 && floor(r.port) == r.port])
+    error_message = "Every ingress rule port must be a whole number between 1 and 65535."
+  }
+  validation {
+    condition     = alltrue([for r in var.ingress_rules : r.port != 9600])
+    error_message = "No ingress rule may open 9600: the Logstash API is never exposed."
+  }
+  validation {
+    condition     = alltrue([for r in var.ingress_rules : contains(["tcp", "udp"], r.protocol)])
+    error_message = "Every ingress rule protocol must be tcp or udp."
+  }
+  validation {
+    condition     = alltrue([for r in var.ingress_rules : length(r.cidrs) > 0 && alltrue([for c in r.cidrs : can(cidrhost(c, 0))])])
+    error_message = "Every ingress rule needs at least one CIDR block, and only valid ones."
+  }
+}
+
+variable "egress_cidrs" {
+  description = "CIDR blocks the host may connect to (package repositories, S3, SSM, the image registry and the log destination, whose ports depend on output_type)."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for c in var.egress_cidrs : can(cidrhost(c, 0))])
+    error_message = "egress_cidrs must contain only valid CIDR blocks."
+  }
+}
+
+variable "pipeline_config" {
+  description = "The rendered Logstash pipeline (content, not a path), from `stashkit render`."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = length(trimspace(var.pipeline_config)) > 0
+    error_message = "pipeline_config must not be empty: run `stashkit render` first."
+  }
+}
+
+variable "container_script" {
+  description = "The rendered bash script that runs the Logstash (and sidecar) containers, from `stashkit render`."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = startswith(var.container_script, "#!")
+    error_message = "container_script must be the rendered script (starting with #!): run `stashkit render` first."
+  }
+}
+
+variable "sidecar_image" {
+  description = "Sidecar image the container script runs (\"\" = none); part of the configuration fingerprint, so a change replaces the instances."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "logstash_environment" {
+  description = "Non-secret environment for the Logstash container, written to /etc/stashkit/logstash.env on the host."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for k, v in var.logstash_environment : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k)) && !strcontains(v, "\n")])
+    error_message = "logstash_environment keys must be environment variable names and values must be single lines."
+  }
+}
+
+variable "logstash_secrets" {
+  description = "Secret environment for the Logstash container by variable name. Stored as SSM SecureString parameters /<name>/logstash/<KEY>; pass it with TF_VAR_logstash_secrets, never in a tfvars file."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+  sensitive   = true
+
+  validation {
+    condition     = alltrue([for k in keys(var.logstash_secrets) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))])
+    error_message = "logstash_secrets keys must be environment variable names (letters, digits, underscores)."
+  }
+  validation {
+    condition     = alltrue([for v in values(var.logstash_secrets) : length(trimspace(v)) > 0])
+    error_message = "Every logstash_secrets value must be non-empty: an empty secret would make Logstash fail at its destination."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key for the bucket, the SSM parameters and the root volume. null uses the AWS managed keys (aws/s3, aws/ssm, aws/ebs)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID) or null."
+  }
+}
+
+variable "architecture" {
+  description = "CPU architecture of the Amazon Linux 2023 AMI: x86_64 or arm64 (match the instance type)."
+  type        = string
+  default     = "x86_64"
+  nullable    = false
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.architecture)
+    error_message = "architecture must be x86_64 or arm64."
+  }
+}
+
+variable "ami_id" {
+  description = "AMI to boot instead of the latest Amazon Linux 2023 (pin it to control when hosts move to a new AMI)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ami_id == null || can(regex("^ami-[0-9a-f]+$", var.ami_id))
+    error_message = "ami_id must be an AMI id such as ami-0123456789abcdef0, or null."
+  }
+}
+
+variable "ecr_repository_arns" {
+  description = "ECR repositories the host may pull images from (the Logstash and sidecar images pushed by `stashkit build-push`). Empty: no ECR access."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for a in var.ecr_repository_arns : can(regex("^arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/.+$", a))])
+    error_message = "ecr_repository_arns must contain ECR repository ARNs (arn:aws:ecr:REGION:ACCOUNT:repository/NAME)."
+  }
+}
+
+variable "enable_ssm_session_manager" {
+  description = "Attach AmazonSSMManagedInstanceCore so operators can open a shell with SSM Session Manager instead of SSH."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "bucket_force_destroy" {
+  description = "Let `terraform destroy` delete the configuration bucket with its object versions (it only holds files Terraform writes)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days after which superseded versions of the rendered files are deleted from the bucket."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 1 && floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
+    error_message = "noncurrent_version_expiration_days must be a whole number of at least 1."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}

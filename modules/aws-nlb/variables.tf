@@ -1,0 +1,134 @@
+variable "name" {
+  description = "Prefix for the load balancer and target group names (lower-case letters, digits and hyphens; starts with a letter)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
+    error_message = "name must match ^[a-z][a-z0-9-]{1,30}$ (2 to 31 lower-case letters, digits or hyphens, starting with a letter)."
+  }
+}
+
+variable "vpc_id" {
+  description = "VPC of the target groups."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
+    error_message = "vpc_id must be a VPC id such as vpc-0123456789abcdef0."
+  }
+}
+
+variable "subnet_ids" {
+  description = "Subnets of the load balancer, one per availability zone (public subnets for an internet-facing NLB)."
+  type        = list(string)
+  nullable    = false
+
+  validation {
+    condition     = length(var.subnet_ids) > 0 && alltrue([for s in var.subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "subnet_ids must name at least one subnet, each like subnet-0123456789abcdef0."
+  }
+}
+
+variable "internal" {
+  description = "Create an internal NLB (reachable from the VPC and its peers only) instead of an internet-facing one."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "target_groups" {
+  description = "Target groups by key, as stashkit-decisions' target_groups output: map of { port, protocol (TCP|UDP|TCP_UDP), health_check = { protocol (TCP|HTTP), port, path } }. Each gets a listener on its port."
+  type = map(object({
+    port     = number
+    protocol = string
+    health_check = object({
+      protocol = string
+      port     = number
+      path     = optional(string)
+    })
+  }))
+  nullable = false
+
+  validation {
+    condition     = length(var.target_groups) > 0
+    error_message = "target_groups must hold at least the syslog group."
+  }
+  validation {
+    condition     = alltrue([for k, tg in var.target_groups : can(regex("^[a-z][a-z0-9-]{0,10}$", k))])
+    error_message = "target_groups keys must be 1 to 11 lower-case letters, digits or hyphens (they end the target group names)."
+  }
+  validation {
+    condition = alltrue(flatten([for tg in var.target_groups : [
+      for p in [tg.port, tg.health_check.port] : p >= 1 && p <= 65535 && floor(p) == p && p != 9600
+    ]]))
+    error_message = "Target group and health check ports must be whole numbers between 1 and 65535, and never 9600 (the Logstash API)."
+  }
+  validation {
+    condition     = alltrue([for tg in var.target_groups : contains(["TCP", "UDP", "TCP_UDP"], tg.protocol)])
+    error_message = "Target group protocol must be TCP, UDP or TCP_UDP."
+  }
+  validation {
+    condition = alltrue([for tg in var.target_groups :
+      tg.health_check.protocol == "TCP" || (tg.health_check.protocol == "HTTP" && startswith(coalesce(tg.health_check.path, "-"), "/"))
+    ])
+    error_message = "Health check protocol must be TCP, or HTTP with a path starting with /."
+  }
+}
+
+variable "health_check_interval" {
+  description = "Seconds between health checks of each target."
+  type        = number
+  default     = 10
+  nullable    = false
+
+  validation {
+    condition     = var.health_check_interval >= 5 && var.health_check_interval <= 300 && floor(var.health_check_interval) == var.health_check_interval
+    error_message = "health_check_interval must be a whole number of seconds between 5 and 300."
+  }
+}
+
+variable "health_check_threshold" {
+  description = "Consecutive results that make a target healthy or unhealthy."
+  type        = number
+  default     = 3
+  nullable    = false
+
+  validation {
+    condition     = var.health_check_threshold >= 2 && var.health_check_threshold <= 10 && floor(var.health_check_threshold) == var.health_check_threshold
+    error_message = "health_check_threshold must be a whole number between 2 and 10."
+  }
+}
+
+variable "deregistration_delay" {
+  description = "Seconds a deregistering target keeps its open syslog connections."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = var.deregistration_delay >= 0 && var.deregistration_delay <= 3600 && floor(var.deregistration_delay) == var.deregistration_delay
+    error_message = "deregistration_delay must be a whole number of seconds between 0 and 3600."
+  }
+}
+
+variable "enable_deletion_protection" {
+  description = "Protect the load balancer from deletion (turn off before `terraform destroy`)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "access_logs_bucket" {
+  description = "S3 bucket for NLB access logs (TLS listeners only log there); null disables them."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
