@@ -1,0 +1,57 @@
+output "nlb_dns_name" {
+  description = "DNS name of the NLB: point the syslog senders here."
+  value       = module.nlb.dns_name
+}
+
+output "syslog_endpoints" {
+  description = "Where the senders send syslog: NLB name and port (TCP and UDP; TLS on 6514 when enabled)."
+  value = module.nlb.dns_name == null ? [] : concat(
+    ["${module.nlb.dns_name}:${var.syslog_port}"],
+    var.syslog_tls_enabled ? ["${module.nlb.dns_name}:6514"] : [],
+  )
+}
+
+output "target_group_arns" {
+  description = "NLB target group ARNs by key (syslog, syslog-tls, dashboard)."
+  value       = module.nlb.target_group_arns
+}
+
+output "health_checks" {
+  description = "Health check of each target group (HTTP /api/health on the sidecar port when the sidecar runs, else TCP)."
+  value       = module.decisions.health_checks
+}
+
+output "sidecar_url" {
+  description = "The dashboard through the NLB (expose_dashboard_via_nlb), else null: reach each instance's sidecar on its private IP and sidecar_port from operator_cidrs."
+  value       = contains(keys(module.decisions.target_groups), "dashboard") && module.nlb.dns_name != null ? "http://${module.nlb.dns_name}:${var.sidecar_port}/" : null
+}
+
+output "sidecar_urls" {
+  description = "Sidecar URLs reachable from the operators: the NLB one when exposed, else empty (instances come and go; list them with `stashkit fleet`)."
+  value       = contains(keys(module.decisions.target_groups), "dashboard") && module.nlb.dns_name != null ? ["http://${module.nlb.dns_name}:${var.sidecar_port}/"] : []
+}
+
+output "autoscaling_group_name" {
+  description = "Name of the Auto Scaling group."
+  value       = try(aws_autoscaling_group.this.name, null)
+}
+
+output "launch_template_id" {
+  description = "ID of the launch template."
+  value       = try(aws_launch_template.this.id, null)
+}
+
+output "security_group_id" {
+  description = "ID of the instances' security group."
+  value       = module.host.security_group_id
+}
+
+output "config_bucket" {
+  description = "Bucket holding the rendered pipeline and container script."
+  value       = module.host.bucket_name
+}
+
+output "ssm_prefix" {
+  description = "Prefix of the secret SSM parameters."
+  value       = module.host.ssm_prefix
+}

@@ -1,0 +1,328 @@
+################################################################################
+# Written by `stashkit render` (stashkit.auto.tfvars.json)
+################################################################################
+
+variable "name" {
+  description = "Prefix for every resource name (lower-case letters, digits and hyphens; starts with a letter)."
+  type        = string
+  default     = "stashkit"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
+    error_message = "name must match ^[a-z][a-z0-9-]{1,30}$ (2 to 31 lower-case letters, digits or hyphens, starting with a letter)."
+  }
+}
+
+variable "output_type" {
+  description = "Where Logstash forwards the logs: splunk-hec, azure-log-ingestion, dynatrace, dynatrace-logs, dynatrace-metrics, zabbix, elasticsearch or webhook-test (validated by stashkit-decisions)."
+  type        = string
+  nullable    = false
+}
+
+variable "log_profile" {
+  description = "Which Aviatrix log types the pipeline keeps: all, security or networking."
+  type        = string
+  default     = "all"
+  nullable    = false
+
+  validation {
+    condition     = contains(["all", "security", "networking"], var.log_profile)
+    error_message = "log_profile must be all, security or networking."
+  }
+}
+
+variable "logstash_image" {
+  description = "Logstash container image the container script runs (recorded as a tag; the script carries it)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = length(trimspace(var.logstash_image)) > 0
+    error_message = "logstash_image must not be empty."
+  }
+}
+
+variable "sidecar_image" {
+  description = "Status sidecar image; \"\" disables the sidecar."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "sidecar_port" {
+  description = "Port of the status sidecar (dashboard, /api/health, /healthz, /metrics)."
+  type        = number
+  default     = 3000
+  nullable    = false
+}
+
+variable "syslog_port" {
+  description = "Port on which Logstash receives syslog over TCP and UDP."
+  type        = number
+  default     = 5000
+  nullable    = false
+}
+
+variable "syslog_tls_enabled" {
+  description = "Also receive syslog over TLS on TCP 6514."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "pipeline_config" {
+  description = "The rendered Logstash pipeline (content)."
+  type        = string
+  nullable    = false
+}
+
+variable "container_script" {
+  description = "The rendered container run script (content)."
+  type        = string
+  nullable    = false
+}
+
+variable "logstash_environment" {
+  description = "Non-secret environment for the Logstash container."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+################################################################################
+# Set by the operator
+################################################################################
+
+variable "logstash_secrets" {
+  description = "Secret environment for Logstash by variable name (HEC tokens, passwords...). Pass it as TF_VAR_logstash_secrets='{\"NAME\":\"value\"}', never in a tfvars file: it is stored in SSM SecureString parameters only."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+  sensitive   = true
+}
+
+variable "syslog_source_cidrs" {
+  description = "CIDR blocks allowed to send syslog (the Aviatrix controller and gateways)."
+  type        = list(string)
+  nullable    = false
+}
+
+variable "operator_cidrs" {
+  description = "CIDR blocks allowed to reach the sidecar dashboard. Default: none."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "ssh_cidrs" {
+  description = "CIDR blocks allowed to SSH to the instances. Default: none (use enable_ssm_session_manager instead)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "region" {
+  description = "AWS region to deploy to."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS region such as eu-west-1."
+  }
+}
+
+variable "vpc_id" {
+  description = "VPC of the instances and the load balancer."
+  type        = string
+  nullable    = false
+}
+
+variable "subnet_ids" {
+  description = "Subnets of the instances, one per availability zone (private subnets with a NAT gateway or VPC endpoints)."
+  type        = list(string)
+  nullable    = false
+
+  validation {
+    condition     = length(var.subnet_ids) > 0 && alltrue([for s in var.subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "subnet_ids must name at least one subnet, each like subnet-0123456789abcdef0."
+  }
+}
+
+variable "nlb_subnet_ids" {
+  description = "Subnets of the load balancer (public subnets for an internet-facing NLB). Default: subnet_ids."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "nlb_internal" {
+  description = "Make the NLB internal (senders reach it through the VPC, peering, VPN or Transit Gateway)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "health_check_cidrs" {
+  description = "CIDR blocks the NLB health checks come from. Default: the VPC's CIDR block."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "expose_dashboard_via_nlb" {
+  description = "Forward sidecar_port on the NLB to the sidecars (needs operator_cidrs). Each request reaches one instance."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "instance_type" {
+  description = "EC2 instance type (Logstash wants at least 2 vCPU and 4 GiB)."
+  type        = string
+  default     = "t3.large"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", var.instance_type))
+    error_message = "instance_type must be an EC2 instance type such as t3.large."
+  }
+}
+
+variable "architecture" {
+  description = "CPU architecture of the instance type: x86_64 or arm64 (picks the Amazon Linux 2023 AMI)."
+  type        = string
+  default     = "x86_64"
+  nullable    = false
+}
+
+variable "ami_id" {
+  description = "Pin an AMI instead of the latest Amazon Linux 2023 (otherwise a new AMI rolls the group on the next apply)."
+  type        = string
+  default     = null
+}
+
+variable "root_volume_size" {
+  description = "Root volume size in GiB (images, Logstash logs and queues)."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.root_volume_size >= 8 && var.root_volume_size <= 16384 && floor(var.root_volume_size) == var.root_volume_size
+    error_message = "root_volume_size must be a whole number of GiB between 8 and 16384."
+  }
+}
+
+variable "key_name" {
+  description = "EC2 key pair for SSH (with ssh_cidrs); null for none."
+  type        = string
+  default     = null
+}
+
+variable "min_size" {
+  description = "Fewest instances in the group."
+  type        = number
+  default     = 2
+  nullable    = false
+
+  validation {
+    condition     = var.min_size >= 1 && floor(var.min_size) == var.min_size
+    error_message = "min_size must be a whole number of at least 1."
+  }
+}
+
+variable "max_size" {
+  description = "Most instances in the group (at least min_size)."
+  type        = number
+  default     = 4
+  nullable    = false
+
+  validation {
+    condition     = var.max_size >= 1 && var.max_size <= 100 && floor(var.max_size) == var.max_size
+    error_message = "max_size must be a whole number between 1 and 100."
+  }
+}
+
+variable "desired_capacity" {
+  description = "Instances at creation (between min_size and max_size); scaling changes it afterwards, Terraform does not reset it."
+  type        = number
+  default     = 2
+  nullable    = false
+
+  validation {
+    condition     = var.desired_capacity >= 1 && floor(var.desired_capacity) == var.desired_capacity
+    error_message = "desired_capacity must be a whole number of at least 1."
+  }
+}
+
+variable "health_check_grace_period" {
+  description = "Seconds after launch before the group acts on failed health checks: long enough to install Docker, pull the images and start Logstash."
+  type        = number
+  default     = 300
+  nullable    = false
+
+  validation {
+    condition     = var.health_check_grace_period >= 60 && var.health_check_grace_period <= 7200 && floor(var.health_check_grace_period) == var.health_check_grace_period
+    error_message = "health_check_grace_period must be a whole number of seconds between 60 and 7200."
+  }
+}
+
+variable "instance_refresh_min_healthy_percentage" {
+  description = "Share of the group kept in service while an instance refresh replaces instances."
+  type        = number
+  default     = 50
+  nullable    = false
+
+  validation {
+    condition     = var.instance_refresh_min_healthy_percentage >= 0 && var.instance_refresh_min_healthy_percentage <= 100
+    error_message = "instance_refresh_min_healthy_percentage must be between 0 and 100."
+  }
+}
+
+variable "cpu_target_percent" {
+  description = "Average CPU utilization the target-tracking policy keeps the group at."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = var.cpu_target_percent >= 10 && var.cpu_target_percent <= 90
+    error_message = "cpu_target_percent must be between 10 and 90."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key for the bucket, parameters and root volumes; null uses the AWS managed keys."
+  type        = string
+  default     = null
+}
+
+variable "ecr_repository_arns" {
+  description = "ECR repositories the instances may pull from (images pushed by `stashkit build-push`)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "enable_ssm_session_manager" {
+  description = "Allow shell access through SSM Session Manager (no open port needed)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "enable_deletion_protection" {
+  description = "Protect the NLB from deletion."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}

@@ -1,0 +1,82 @@
+module "decisions" {
+  source = "../../modules/stashkit-decisions"
+
+  output_type         = var.output_type
+  sidecar_image       = var.sidecar_image
+  sidecar_port        = var.sidecar_port
+  syslog_port         = var.syslog_port
+  syslog_tls_enabled  = var.syslog_tls_enabled
+  syslog_source_cidrs = var.syslog_source_cidrs
+  operator_cidrs      = var.operator_cidrs
+  ssh_cidrs           = var.ssh_cidrs
+}
+
+module "host" {
+  source = "../../modules/aws-logstash-host"
+
+  name                       = var.name
+  vpc_id                     = var.vpc_id
+  ingress_rules              = module.decisions.ingress_rules
+  pipeline_config            = var.pipeline_config
+  container_script           = var.container_script
+  sidecar_image              = var.sidecar_image
+  logstash_environment       = var.logstash_environment
+  logstash_secrets           = var.logstash_secrets
+  kms_key_arn                = var.kms_key_arn
+  architecture               = var.architecture
+  ami_id                     = var.ami_id
+  ecr_repository_arns        = var.ecr_repository_arns
+  enable_ssm_session_manager = var.enable_ssm_session_manager
+}
+
+# What the instance boots with: a new pipeline, container script or sidecar image replaces it.
+resource "terraform_data" "config" {
+  input = {
+    pipeline_config  = sha256(var.pipeline_config)
+    container_script = sha256(var.container_script)
+    sidecar_image    = sha256(var.sidecar_image)
+  }
+}
+
+resource "aws_instance" "this" {
+  ami                         = module.host.ami_id
+  instance_type               = var.instance_type
+  subnet_id                   = var.subnet_id
+  vpc_security_group_ids      = [module.host.security_group_id]
+  iam_instance_profile        = module.host.instance_profile_name
+  associate_public_ip_address = var.associate_public_ip_address
+  key_name                    = var.key_name
+  user_data                   = module.host.user_data
+  user_data_replace_on_change = true
+  monitoring                  = true
+  ebs_optimized               = true
+
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1 # containers cannot reach the instance role's credentials
+    instance_metadata_tags      = "disabled"
+  }
+
+  root_block_device {
+    encrypted             = true
+    kms_key_id            = var.kms_key_arn
+    volume_type           = "gp3"
+    volume_size           = var.root_volume_size
+    delete_on_termination = true
+  }
+
+  tags = {
+    Name                   = "${var.name}-logstash"
+    "stashkit:output-type" = module.decisions.output_type
+    "stashkit:log-profile" = var.log_profile
+    "stashkit:logstash"    = var.logstash_image
+    "stashkit:sidecar"     = module.decisions.sidecar_enabled ? var.sidecar_image : "disabled"
+  }
+
+  lifecycle {
+    # A newer Amazon Linux 2023 AMI alone does not replace a running host: set ami_id to move.
+    ignore_changes       = [ami]
+    replace_triggered_by = [terraform_data.config]
+  }
+}

@@ -1,0 +1,53 @@
+locals {
+  private_ip = try(aws_instance.this.private_ip, null)
+  # The dashboard is reached on the public IP when there is one.
+  address = try(coalesce(aws_instance.this.public_ip, aws_instance.this.private_ip), null)
+}
+
+output "instance_id" {
+  description = "ID of the Logstash instance."
+  value       = try(aws_instance.this.id, null)
+}
+
+output "private_ip" {
+  description = "Private IP of the instance: point syslog senders inside the VPC here."
+  value       = try(aws_instance.this.private_ip, null)
+}
+
+output "public_ip" {
+  description = "Public IP of the instance (associate_public_ip_address = true), else null."
+  value       = try(aws_instance.this.public_ip, null)
+}
+
+output "syslog_endpoints" {
+  description = "Where the senders send syslog: private IP and port (TCP and UDP; TLS on 6514 when enabled)."
+  value = local.private_ip == null ? [] : concat(
+    ["${local.private_ip}:${var.syslog_port}"],
+    var.syslog_tls_enabled ? ["${local.private_ip}:6514"] : [],
+  )
+}
+
+output "sidecar_url" {
+  description = "The status sidecar dashboard (reachable from operator_cidrs), or null when the sidecar is off."
+  value       = module.decisions.sidecar_enabled && local.address != null ? "http://${local.address}:${var.sidecar_port}/" : null
+}
+
+output "sidecar_urls" {
+  description = "All sidecar URLs (one instance here); empty when the sidecar is off."
+  value       = module.decisions.sidecar_enabled && local.address != null ? ["http://${local.address}:${var.sidecar_port}/"] : []
+}
+
+output "security_group_id" {
+  description = "ID of the instance security group."
+  value       = module.host.security_group_id
+}
+
+output "config_bucket" {
+  description = "Bucket holding the rendered pipeline and container script."
+  value       = module.host.bucket_name
+}
+
+output "ssm_prefix" {
+  description = "Prefix of the secret SSM parameters."
+  value       = module.host.ssm_prefix
+}

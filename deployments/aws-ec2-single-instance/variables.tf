@@ -1,0 +1,228 @@
+################################################################################
+# Written by `stashkit render` (stashkit.auto.tfvars.json)
+################################################################################
+
+variable "name" {
+  description = "Prefix for every resource name (lower-case letters, digits and hyphens; starts with a letter)."
+  type        = string
+  default     = "stashkit"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
+    error_message = "name must match ^[a-z][a-z0-9-]{1,30}$ (2 to 31 lower-case letters, digits or hyphens, starting with a letter)."
+  }
+}
+
+variable "output_type" {
+  description = "Where Logstash forwards the logs: splunk-hec, azure-log-ingestion, dynatrace, dynatrace-logs, dynatrace-metrics, zabbix, elasticsearch or webhook-test (validated by stashkit-decisions)."
+  type        = string
+  nullable    = false
+}
+
+variable "log_profile" {
+  description = "Which Aviatrix log types the pipeline keeps: all, security or networking."
+  type        = string
+  default     = "all"
+  nullable    = false
+
+  validation {
+    condition     = contains(["all", "security", "networking"], var.log_profile)
+    error_message = "log_profile must be all, security or networking."
+  }
+}
+
+variable "logstash_image" {
+  description = "Logstash container image the container script runs (recorded as a tag; the script carries it)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = length(trimspace(var.logstash_image)) > 0
+    error_message = "logstash_image must not be empty."
+  }
+}
+
+variable "sidecar_image" {
+  description = "Status sidecar image; \"\" disables the sidecar."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "sidecar_port" {
+  description = "Port of the status sidecar (dashboard, /api/health, /healthz, /metrics)."
+  type        = number
+  default     = 3000
+  nullable    = false
+}
+
+variable "syslog_port" {
+  description = "Port on which Logstash receives syslog over TCP and UDP."
+  type        = number
+  default     = 5000
+  nullable    = false
+}
+
+variable "syslog_tls_enabled" {
+  description = "Also receive syslog over TLS on TCP 6514."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "pipeline_config" {
+  description = "The rendered Logstash pipeline (content)."
+  type        = string
+  nullable    = false
+}
+
+variable "container_script" {
+  description = "The rendered container run script (content)."
+  type        = string
+  nullable    = false
+}
+
+variable "logstash_environment" {
+  description = "Non-secret environment for the Logstash container."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+################################################################################
+# Set by the operator
+################################################################################
+
+variable "logstash_secrets" {
+  description = "Secret environment for Logstash by variable name (HEC tokens, passwords...). Pass it as TF_VAR_logstash_secrets='{\"NAME\":\"value\"}', never in a tfvars file: it is stored in SSM SecureString parameters only."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+  sensitive   = true
+}
+
+variable "syslog_source_cidrs" {
+  description = "CIDR blocks allowed to send syslog (the Aviatrix controller and gateways)."
+  type        = list(string)
+  nullable    = false
+}
+
+variable "operator_cidrs" {
+  description = "CIDR blocks allowed to reach the sidecar dashboard. Default: none."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "ssh_cidrs" {
+  description = "CIDR blocks allowed to SSH to the instance. Default: none (use enable_ssm_session_manager instead)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "region" {
+  description = "AWS region to deploy to."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS region such as eu-west-1."
+  }
+}
+
+variable "vpc_id" {
+  description = "VPC of the instance."
+  type        = string
+  nullable    = false
+}
+
+variable "subnet_id" {
+  description = "Subnet of the instance (in vpc_id)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^subnet-[0-9a-f]+$", var.subnet_id))
+    error_message = "subnet_id must be a subnet id such as subnet-0123456789abcdef0."
+  }
+}
+
+variable "associate_public_ip_address" {
+  description = "Give the instance a public IP (senders outside the VPC, no NAT gateway)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "instance_type" {
+  description = "EC2 instance type (Logstash wants at least 2 vCPU and 4 GiB)."
+  type        = string
+  default     = "t3.large"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", var.instance_type))
+    error_message = "instance_type must be an EC2 instance type such as t3.large."
+  }
+}
+
+variable "architecture" {
+  description = "CPU architecture of the instance type: x86_64 or arm64 (picks the Amazon Linux 2023 AMI)."
+  type        = string
+  default     = "x86_64"
+  nullable    = false
+}
+
+variable "ami_id" {
+  description = "Pin an AMI instead of the latest Amazon Linux 2023 (a new AMI is only picked up when this changes)."
+  type        = string
+  default     = null
+}
+
+variable "root_volume_size" {
+  description = "Root volume size in GiB (images, Logstash logs and queues)."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.root_volume_size >= 8 && var.root_volume_size <= 16384 && floor(var.root_volume_size) == var.root_volume_size
+    error_message = "root_volume_size must be a whole number of GiB between 8 and 16384."
+  }
+}
+
+variable "key_name" {
+  description = "EC2 key pair for SSH (with ssh_cidrs); null for none."
+  type        = string
+  default     = null
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key for the bucket, parameters and root volume; null uses the AWS managed keys."
+  type        = string
+  default     = null
+}
+
+variable "ecr_repository_arns" {
+  description = "ECR repositories the instance may pull from (images pushed by `stashkit build-push`)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "enable_ssm_session_manager" {
+  description = "Allow shell access through SSM Session Manager (no open port needed)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}

@@ -1,0 +1,238 @@
+module "decisions" {
+  source = "../../modules/stashkit-decisions"
+
+  output_type         = var.output_type
+  sidecar_image       = var.sidecar_image
+  sidecar_enabled     = var.sidecar_enabled
+  sidecar_port        = var.sidecar_port
+  syslog_port         = var.syslog_port
+  syslog_tls_enabled  = var.syslog_tls_enabled
+  syslog_source_cidrs = var.syslog_source_cidrs
+  operator_cidrs      = var.operator_cidrs
+}
+
+locals {
+  resource_group_name = coalesce(var.resource_group_name, "${var.name}-rg")
+  tags                = merge({ "stashkit:deployment" = var.name }, var.tags)
+
+  pipeline_dir   = "/usr/share/logstash/pipeline"
+  pipeline_file  = "logstash.conf"
+  log_dir        = "/var/log/logstash"
+  log_volume     = "logstash-logs"
+  api_url        = "http://localhost:${module.decisions.logstash_api_port}"
+  logstash_ports = [for p in module.decisions.aci_ports : p if !(module.decisions.sidecar_enabled && p.port == var.sidecar_port)]
+}
+
+resource "azurerm_resource_group" "this" {
+  name     = local.resource_group_name
+  location = var.location
+  tags     = local.tags
+}
+
+################################################################################
+# The rendered pipeline on an Azure Files share, mounted read-only into Logstash.
+# Logstash reloads it when Terraform replaces the file (--config.reload.automatic).
+################################################################################
+
+resource "random_string" "storage_suffix" {
+  length  = 8
+  upper   = false
+  special = false
+}
+
+resource "azurerm_storage_account" "this" {
+  #checkov:skip=CKV_AZURE_33:Queue service unused: the account only holds the pipeline file share.
+  #checkov:skip=CKV_AZURE_59:ACI mounts Azure Files over the public endpoint with the account key; a private endpoint needs the VNet (ip_address_type = Private) this deployment does not create.
+  #checkov:skip=CKV_AZURE_206:The share holds one rendered file that Terraform rewrites on every apply; geo-replication adds nothing (storage_replication_type sets it).
+  #checkov:skip=CKV2_AZURE_1:A customer managed key for one non-secret pipeline file is not worth a Key Vault; Microsoft managed keys encrypt it at rest.
+  #checkov:skip=CKV2_AZURE_33:No private endpoint: ACI mounts the share over the public endpoint (see CKV_AZURE_59).
+  #checkov:skip=CKV2_AZURE_40:ACI can mount Azure Files only with the storage account key.
+  #checkov:skip=CKV2_AZURE_41:No SAS tokens are issued; ACI uses the account key.
+  #checkov:skip=CKV2_AZURE_38:Soft delete of a Terraform-written file brings nothing: Terraform rewrites it.
+  name                            = "${substr(replace(var.name, "-", ""), 0, 14)}st${random_string.storage_suffix.result}"
+  resource_group_name             = azurerm_resource_group.this.name
+  location                        = azurerm_resource_group.this.location
+  account_tier                    = "Standard"
+  account_replication_type        = var.storage_replication_type
+  https_traffic_only_enabled      = true
+  min_tls_version                 = "TLS1_2"
+  allow_nested_items_to_be_public = false
+  shared_access_key_enabled       = true
+  local_user_enabled              = false
+
+  tags = local.tags
+}
+
+resource "azurerm_storage_share" "this" {
+  name               = "logstash-pipeline"
+  storage_account_id = azurerm_storage_account.this.id
+  quota              = 1
+}
+
+# azurerm uploads share files from a local path: write the rendered pipeline next to the
+# deployment (git-ignored .rendered/), then upload it.
+resource "local_file" "pipeline" {
+  filename        = "${path.module}/.rendered/terraform/${local.pipeline_file}"
+  content         = var.pipeline_config
+  file_permission = "0644"
+}
+
+resource "azurerm_storage_share_file" "pipeline" {
+  name              = local.pipeline_file
+  storage_share_url = azurerm_storage_share.this.url
+  source            = local_file.pipeline.filename
+  content_md5       = md5(var.pipeline_config) # a new pipeline uploads a new file
+  content_type      = "text/plain"
+}
+
+################################################################################
+# The container group: logstash (+ status-sidecar), sharing localhost and the log volume
+################################################################################
+
+resource "azurerm_container_group" "this" {
+  #checkov:skip=CKV_AZURE_98:Set ip_address_type = Private with subnet_ids to run in a VNet; the default Public serves senders outside Azure.
+  #checkov:skip=CKV_AZURE_245:Same as CKV_AZURE_98: ip_address_type = Private with subnet_ids puts the group in a VNet; Public is the default for senders outside Azure.
+  #checkov:skip=CKV_AZURE_235:environment_variables hold only non-secret settings (API URL, log profile, port, logstash_environment); every secret goes to secure_environment_variables.
+  name                = "${var.name}-logstash"
+  resource_group_name = azurerm_resource_group.this.name
+  location            = azurerm_resource_group.this.location
+  os_type             = "Linux"
+  restart_policy      = "Always"
+  ip_address_type     = var.ip_address_type
+  subnet_ids          = var.ip_address_type == "Private" ? var.subnet_ids : null
+  dns_name_label      = var.ip_address_type == "Public" ? var.dns_name_label : null
+  exposed_port        = [for p in module.decisions.aci_ports : { port = p.port, protocol = p.protocol }]
+
+  # Lets the Logstash output authenticate as the group (e.g. the Log Ingestion API with a role
+  # on the data collection rule) instead of a client secret.
+  identity {
+    type = "SystemAssigned"
+  }
+
+  dynamic "image_registry_credential" {
+    for_each = var.image_registry_server != null ? [var.image_registry_server] : []
+
+    content {
+      server   = image_registry_credential.value
+      username = var.image_registry_username
+      password = var.image_registry_password
+    }
+  }
+
+  container {
+    name   = "logstash"
+    image  = var.logstash_image
+    cpu    = var.logstash_cpu
+    memory = var.logstash_memory
+    commands = [
+      "/usr/local/bin/docker-entrypoint",
+      "--path.config", "${local.pipeline_dir}/${local.pipeline_file}",
+      "--path.logs", local.log_dir,
+      "--config.reload.automatic",
+    ]
+    environment_variables        = var.logstash_environment
+    secure_environment_variables = var.logstash_secrets
+
+    dynamic "ports" {
+      for_each = local.logstash_ports
+
+      content {
+        port     = ports.value.port
+        protocol = ports.value.protocol
+      }
+    }
+
+    volume {
+      name       = local.log_volume
+      mount_path = local.log_dir
+      empty_dir  = true
+    }
+
+    volume {
+      name                 = "logstash-pipeline"
+      mount_path           = local.pipeline_dir
+      read_only            = true
+      share_name           = azurerm_storage_share.this.name
+      storage_account_name = azurerm_storage_account.this.name
+      storage_account_key  = azurerm_storage_account.this.primary_access_key
+    }
+
+    # Logstash's own liveness: its API answers (the sidecar's probes cannot restart Logstash).
+    liveness_probe {
+      exec                  = ["curl", "-sf", "${local.api_url}/"]
+      initial_delay_seconds = 180
+      period_seconds        = 30
+      timeout_seconds       = 10
+      failure_threshold     = 5
+    }
+  }
+
+  dynamic "container" {
+    for_each = module.decisions.sidecar_enabled ? ["status-sidecar"] : []
+
+    content {
+      name   = container.value
+      image  = var.sidecar_image
+      cpu    = var.sidecar_cpu
+      memory = var.sidecar_memory
+      environment_variables = merge(var.sidecar_environment, {
+        LOGSTASH_API_URL  = local.api_url
+        LOGSTASH_LOG_PATH = "${local.log_dir}/logstash-plain.log"
+        LOG_PROFILE       = var.log_profile
+        PORT              = tostring(var.sidecar_port)
+        DESTINATION_LABEL = var.output_type
+      })
+
+      ports {
+        port     = var.sidecar_port
+        protocol = "TCP"
+      }
+
+      volume {
+        name       = local.log_volume
+        mount_path = local.log_dir
+        read_only  = true
+        empty_dir  = true
+      }
+
+      # Readiness is Logstash's health as the sidecar judges it; liveness is the sidecar's own
+      # (a liveness probe on /api/health would restart the sidecar, which cures nothing).
+      readiness_probe {
+        http_get {
+          path   = "/api/health"
+          port   = var.sidecar_port
+          scheme = "http"
+        }
+        initial_delay_seconds = 10
+        period_seconds        = 10
+        failure_threshold     = 3
+      }
+
+      liveness_probe {
+        http_get {
+          path   = "/healthz"
+          port   = var.sidecar_port
+          scheme = "http"
+        }
+        initial_delay_seconds = 10
+        period_seconds        = 20
+        failure_threshold     = 3
+      }
+    }
+  }
+
+  tags = local.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.ip_address_type == "Public" || length(var.subnet_ids) > 0
+      error_message = "ip_address_type = Private needs subnet_ids (a subnet delegated to Microsoft.ContainerInstance/containerGroups)."
+    }
+    precondition {
+      condition     = var.image_registry_server == null || (var.image_registry_username != null && var.image_registry_password != null)
+      error_message = "image_registry_server needs image_registry_username and image_registry_password."
+    }
+  }
+
+  depends_on = [azurerm_storage_share_file.pipeline]
+}

@@ -1,0 +1,44 @@
+output "ip_address" {
+  description = "IP address of the container group: point the syslog senders here."
+  value       = try(azurerm_container_group.this.ip_address, null)
+}
+
+output "fqdn" {
+  description = "DNS name of the container group (with dns_name_label), else null."
+  value       = try(azurerm_container_group.this.fqdn, null)
+}
+
+output "syslog_endpoints" {
+  description = "Where the senders send syslog (TCP and UDP; TLS on 6514 when enabled)."
+  value       = [for p in module.decisions.aci_ports : "${p.protocol}/${p.port}" if !(module.decisions.sidecar_enabled && p.port == var.sidecar_port)]
+}
+
+output "containers" {
+  description = "Containers of the group."
+  value       = module.decisions.aci_containers
+}
+
+output "sidecar_url" {
+  description = "The status sidecar dashboard, or null when the sidecar is off."
+  value       = module.decisions.sidecar_enabled ? "http://${try(coalesce(azurerm_container_group.this.fqdn, azurerm_container_group.this.ip_address), "")}:${var.sidecar_port}/" : null
+}
+
+output "sidecar_urls" {
+  description = "All sidecar URLs (one group here); empty when the sidecar is off."
+  value       = module.decisions.sidecar_enabled ? ["http://${try(coalesce(azurerm_container_group.this.fqdn, azurerm_container_group.this.ip_address), "")}:${var.sidecar_port}/"] : []
+}
+
+output "resource_group_name" {
+  description = "Resource group of the deployment."
+  value       = azurerm_resource_group.this.name
+}
+
+output "storage_account_name" {
+  description = "Storage account holding the pipeline share."
+  value       = azurerm_storage_account.this.name
+}
+
+output "principal_id" {
+  description = "Object id of the container group's managed identity (grant it roles, e.g. Monitoring Metrics Publisher on the data collection rule)."
+  value       = try(azurerm_container_group.this.identity[0].principal_id, null)
+}

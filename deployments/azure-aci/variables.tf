@@ -1,0 +1,283 @@
+variable "name" {
+  description = "Prefix for every resource name (lower-case letters, digits and hyphens; starts with a letter)."
+  type        = string
+  default     = "stashkit"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
+    error_message = "name must match ^[a-z][a-z0-9-]{1,30}$ (2 to 31 lower-case letters, digits or hyphens, starting with a letter)."
+  }
+}
+
+variable "output_type" {
+  description = "Where Logstash forwards the logs: splunk-hec, azure-log-ingestion, dynatrace, dynatrace-logs, dynatrace-metrics, zabbix, elasticsearch or webhook-test (validated by stashkit-decisions)."
+  type        = string
+  nullable    = false
+}
+
+variable "log_profile" {
+  description = "Which Aviatrix log types the pipeline keeps: all, security or networking."
+  type        = string
+  default     = "all"
+  nullable    = false
+
+  validation {
+    condition     = contains(["all", "security", "networking"], var.log_profile)
+    error_message = "log_profile must be all, security or networking."
+  }
+}
+
+variable "logstash_image" {
+  description = "Logstash container image (for azure-log-ingestion: the custom image with the Sentinel plugin)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = length(trimspace(var.logstash_image)) > 0
+    error_message = "logstash_image must not be empty."
+  }
+}
+
+variable "sidecar_image" {
+  description = "Status sidecar image; \"\" disables the sidecar."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "sidecar_port" {
+  description = "Port of the status sidecar (dashboard, /api/health, /healthz, /metrics)."
+  type        = number
+  default     = 3000
+  nullable    = false
+}
+
+variable "syslog_port" {
+  description = "Port on which Logstash receives syslog over TCP and UDP."
+  type        = number
+  default     = 5000
+  nullable    = false
+}
+
+variable "syslog_tls_enabled" {
+  description = "Also receive syslog over TLS on TCP 6514 (the pipeline must carry the TLS input)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "pipeline_config" {
+  description = "The rendered Logstash pipeline (content)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = length(trimspace(var.pipeline_config)) > 0
+    error_message = "pipeline_config must not be empty: run `stashkit render` first."
+  }
+}
+
+variable "logstash_environment" {
+  description = "Non-secret environment for the Logstash container."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for k in keys(var.logstash_environment) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))])
+    error_message = "logstash_environment keys must be environment variable names (letters, digits, underscores)."
+  }
+}
+
+################################################################################
+# Set by the operator
+################################################################################
+
+variable "logstash_secrets" {
+  description = "Secret environment for Logstash by variable name (HEC tokens, client secrets...). Pass it as TF_VAR_logstash_secrets='{\"NAME\":\"value\"}', never in a tfvars file: it goes to secure_environment_variables only."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+  sensitive   = true
+
+  validation {
+    condition     = alltrue([for k in keys(var.logstash_secrets) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))])
+    error_message = "logstash_secrets keys must be environment variable names (letters, digits, underscores)."
+  }
+  validation {
+    condition     = alltrue([for v in values(var.logstash_secrets) : length(trimspace(v)) > 0])
+    error_message = "Every logstash_secrets value must be non-empty: an empty secret would make Logstash fail at its destination."
+  }
+}
+
+variable "syslog_source_cidrs" {
+  description = "CIDR blocks of the syslog senders (validated; enforce them with an NSG on the subnet when ip_address_type = \"Private\")."
+  type        = list(string)
+  nullable    = false
+}
+
+variable "operator_cidrs" {
+  description = "CIDR blocks of the operators. ACI public IPs cannot filter by source: with ip_address_type = \"Public\" the ports are open to all; use \"Private\" with an NSG on the subnet to enforce this."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "sidecar_enabled" {
+  description = "Run the status-sidecar container (also needs sidecar_image)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "sidecar_environment" {
+  description = "Extra sidecar settings by environment variable (e.g. HEALTH_STARTUP_GRACE, POLL_INTERVAL)."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "subscription_id" {
+  description = "Azure subscription to deploy to (null: from ARM_SUBSCRIPTION_ID or the Azure CLI login)."
+  type        = string
+  default     = null
+}
+
+variable "location" {
+  description = "Azure region, such as westeurope."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]+$", var.location))
+    error_message = "location must be an Azure region name such as westeurope."
+  }
+}
+
+variable "resource_group_name" {
+  description = "Resource group to create for the deployment. Default: <name>-rg."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.resource_group_name == null || can(regex("^[-\\w._()]{1,89}[-\\w_()]$", var.resource_group_name))
+    error_message = "resource_group_name must be 1 to 90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period."
+  }
+}
+
+variable "ip_address_type" {
+  description = "Public: the group gets a public IP (ports open to the internet). Private: it joins subnet_ids (filter with an NSG)."
+  type        = string
+  default     = "Public"
+  nullable    = false
+
+  validation {
+    condition     = contains(["Public", "Private"], var.ip_address_type)
+    error_message = "ip_address_type must be Public or Private."
+  }
+}
+
+variable "subnet_ids" {
+  description = "Subnet (delegated to Microsoft.ContainerInstance/containerGroups) for ip_address_type = Private."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "dns_name_label" {
+  description = "DNS label of the public IP (<label>.<location>.azurecontainer.io); null for none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dns_name_label == null || can(regex("^[a-z][a-z0-9-]{1,61}[a-z0-9]$", var.dns_name_label))
+    error_message = "dns_name_label must be 3 to 63 lower-case letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "logstash_cpu" {
+  description = "CPU cores of the Logstash container."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.logstash_cpu >= 0.5 && var.logstash_cpu <= 4
+    error_message = "logstash_cpu must be between 0.5 and 4."
+  }
+}
+
+variable "logstash_memory" {
+  description = "Memory of the Logstash container in GB (the JVM heap defaults to 1 GB)."
+  type        = number
+  default     = 2
+  nullable    = false
+
+  validation {
+    condition     = var.logstash_memory >= 1.5 && var.logstash_memory <= 16
+    error_message = "logstash_memory must be between 1.5 and 16 GB."
+  }
+}
+
+variable "sidecar_cpu" {
+  description = "CPU cores of the status-sidecar container."
+  type        = number
+  default     = 0.5
+  nullable    = false
+
+  validation {
+    condition     = var.sidecar_cpu >= 0.1 && var.sidecar_cpu <= 2
+    error_message = "sidecar_cpu must be between 0.1 and 2."
+  }
+}
+
+variable "sidecar_memory" {
+  description = "Memory of the status-sidecar container in GB."
+  type        = number
+  default     = 0.5
+  nullable    = false
+
+  validation {
+    condition     = var.sidecar_memory >= 0.1 && var.sidecar_memory <= 4
+    error_message = "sidecar_memory must be between 0.1 and 4 GB."
+  }
+}
+
+variable "image_registry_server" {
+  description = "Private registry of the images (e.g. myregistry.azurecr.io); null for public images."
+  type        = string
+  default     = null
+}
+
+variable "image_registry_username" {
+  description = "User name for image_registry_server."
+  type        = string
+  default     = null
+}
+
+variable "image_registry_password" {
+  description = "Password for image_registry_server (pass it as TF_VAR_image_registry_password)."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "storage_replication_type" {
+  description = "Replication of the storage account holding the pipeline: LRS, ZRS, GRS, RAGRS, GZRS or RAGZRS."
+  type        = string
+  default     = "LRS"
+  nullable    = false
+
+  validation {
+    condition     = contains(["LRS", "ZRS", "GRS", "RAGRS", "GZRS", "RAGZRS"], var.storage_replication_type)
+    error_message = "storage_replication_type must be LRS, ZRS, GRS, RAGRS, GZRS or RAGZRS."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
