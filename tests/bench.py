@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+
 from status_sidecar.model import NodeStats
 from status_sidecar.store import Store
-
 from tests.bench_logs import bench_tail
 from tests.fakes.fake_logstash import FakeLogstash, generate_big_log
 from tests.integration.sidecar_server import free_port, wait_until

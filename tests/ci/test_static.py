@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from status_sidecar.catalog import default_catalog
 
+from status_sidecar.catalog import default_catalog
 from tests.terraform.tfbin import ToolUnavailableError, cache_dir, create_tool_venv
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import httpx
 import uvicorn
+
 from status_sidecar.app import create_app
 from status_sidecar.settings import Settings
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from status_sidecar.settings import Settings
 
+from status_sidecar.settings import Settings
 from tests.fakes.fake_logstash import (
     FakeLogstash,
     FakeLogstashServer,

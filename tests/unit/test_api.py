@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from starlette.testclient import TestClient
+
 from status_sidecar.api import Sidecar
 from status_sidecar.app import create_app
 from status_sidecar.settings import Settings

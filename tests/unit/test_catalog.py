@@ -11,6 +11,7 @@ import re
 import types
 
 import pytest
+
 from status_sidecar.catalog import (
     AZURE_STREAMS,
     UNCLASSIFIED_FILTER_ID,

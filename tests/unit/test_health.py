@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from status_sidecar.health import HealthInput, Thresholds, evaluate
 from status_sidecar.model import NodeStats
 from status_sidecar.store import Delta

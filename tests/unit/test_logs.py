@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+
 from status_sidecar import logs
 from status_sidecar.logs import (
     LogEntry,

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from status_sidecar.cli import main
 from status_sidecar.settings import OPTIONS, Settings, SettingsError, from_environment
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from status_sidecar.model import NodeStats
 from status_sidecar.settings import Settings
 from status_sidecar.store import Store, reset_aware_deltas
