@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import jinja2
+
 from status_sidecar.catalog import (
     AZURE_STREAMS,
     UNCLASSIFIED_FILTER_ID,
