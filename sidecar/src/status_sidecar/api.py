@@ -18,6 +18,7 @@ from .client import Failure, LogstashClient
 from .clock import Clock
 from .poller import Poller
 from .settings import Settings
+from .sinks.publisher import Publisher
 from .status import HealthTracker
 from .store import Store
 
@@ -39,6 +40,7 @@ class Sidecar:
     clock: Clock
     version: str
     environ: Mapping[str, str] = field(default_factory=dict)
+    publisher: Publisher | None = None  # metrics sinks and per-log-type carried totals
 
 
 class BadParameter(Exception):
@@ -105,9 +107,12 @@ def stats_document(sidecar: Sidecar) -> dict[str, object]:
         last_poll_duration_s=sidecar.poller.last_duration_s,
         version=sidecar.version,
     )
-    return views.stats_json(
+    document = views.stats_json(
         sidecar.store, sidecar.settings, sidecar.catalog, health_doc, facts, sidecar.clock.now()
     )
+    if sidecar.publisher is not None:
+        document["sinks"] = sidecar.publisher.status_json(views.iso)
+    return document
 
 
 async def stats(request: Request) -> Response:

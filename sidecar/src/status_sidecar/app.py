@@ -12,16 +12,18 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from importlib.metadata import PackageNotFoundError, version
 
+import anyio.to_thread
 import httpx
 from starlette.applications import Starlette
 
-from . import api
+from . import api, metrics
 from .catalog import Catalog, default_catalog
 from .client import LogstashClient
 from .clock import Clock, SystemClock
 from .health import Thresholds
 from .poller import Poller
 from .settings import Settings
+from .sinks.publisher import build_publisher
 from .status import HealthTracker
 from .store import Store
 
@@ -62,17 +64,25 @@ def build_sidecar(
     client = LogstashClient(http, settings.logstash_url, settings.request_timeout)
     tracker = HealthTracker(store, thresholds)
     tracker.check(clock.now())
+    the_catalog = catalog or default_catalog()
+    publisher = build_publisher(settings, store, clock, the_catalog)
+
+    def after_poll(now: float) -> None:
+        # Health is re-evaluated after every poll so transitions are logged as they happen;
+        # then the sinks see the new point (history line, publish at once on a restart).
+        publisher.on_poll(now, tracker.check(now).status)
+
     return api.Sidecar(
         settings=settings,
         store=store,
         tracker=tracker,
-        # Health is re-evaluated after every poll so transitions are logged as they happen.
-        poller=Poller(client, store, clock, after_poll=tracker.check),
+        poller=Poller(client, store, clock, after_poll=after_poll),
         client=client,
-        catalog=catalog or default_catalog(),
+        catalog=the_catalog,
         clock=clock,
         version=sidecar_version(),
         environ=dict(os.environ if environ is None else environ),
+        publisher=publisher,
     )
 
 
@@ -96,6 +106,11 @@ def create_app(
                 http = await stack.enter_async_context(httpx.AsyncClient())
             sidecar = build_sidecar(settings, http, the_clock, catalog, environ)
             app.state.sidecar = sidecar
+            publisher = sidecar.publisher
+            assert publisher is not None
+            # History first (off the event loop), so polling appends after what was restored.
+            await anyio.to_thread.run_sync(publisher.restore, the_clock.now())
+            publishing = asyncio.create_task(publisher.run(lambda: metrics.metrics_input(sidecar)))
             stop = asyncio.Event()
             task = None
             if poll:
@@ -104,13 +119,16 @@ def create_app(
                 yield
             finally:
                 stop.set()
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                publisher.stop()
+                for running in (task, publishing):
+                    if running is not None:
+                        running.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await running
+                await publisher.aclose()
 
     return Starlette(
-        routes=api.routes(),
+        routes=[*api.routes(), *metrics.routes()],
         exception_handlers={api.BadParameter: api.bad_parameter},
         lifespan=lifespan,
     )
