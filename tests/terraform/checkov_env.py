@@ -66,8 +66,12 @@ def _findings(checks: list[dict[str, Any]]) -> list[Finding]:
     ]
 
 
-def run_checkov(directory: Path) -> Report:
-    """checkov on one directory (Terraform framework, offline, quiet), parsed."""
+def run_checkov(directory: Path, *, quiet: bool = True) -> Report:
+    """checkov on one directory (Terraform framework, offline), parsed.
+
+    `quiet` (the default, as in CI) reports failed checks only; without it the report also
+    counts the passed checks and lists the skipped ones with their reasons.
+    """
     env = dict(os.environ)
     env["CKV_SKIP_PACKAGE_UPDATE_CHECK"] = "true"
     env["BC_SKIP_MAPPING"] = "TRUE"
@@ -79,7 +83,7 @@ def run_checkov(directory: Path) -> Report:
             "--framework",
             "terraform",
             "--skip-download",
-            "--quiet",
+            *(["--quiet"] if quiet else []),
             "-o",
             "json",
         ],
@@ -108,7 +112,7 @@ def run_checkov(directory: Path) -> Report:
 
 if __name__ == "__main__":
     for arg in sys.argv[1:]:
-        rep = run_checkov(Path(arg))
+        rep = run_checkov(Path(arg), quiet=False)
         print(f"{arg}: {rep.passed} passed, {len(rep.failed)} failed, {len(rep.skipped)} skipped")
         for f in rep.failed:
             print("  FAIL", f)

