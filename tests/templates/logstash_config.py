@@ -132,7 +132,7 @@ class Plugin:
         return value if isinstance(value, str) else None
 
 
-Value = Union[str, int, float, Bareword, list["Value"], "Hash", Plugin]  # noqa: UP007
+Value = Union[str, int, float, Bareword, list["Value"], "Hash", Plugin]
 
 
 @dataclass(frozen=True)
