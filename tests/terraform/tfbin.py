@@ -83,13 +83,16 @@ def _venv_python(root: Path) -> Path:
     return root / "bin" / "python"
 
 
-def create_tool_venv(root: Path, requirements: Sequence[str], what: str) -> Path:
-    """A venv at `root` with exactly `requirements` installed; returns its python.
+def create_tool_venv(
+    root: Path, requirements: Sequence[str], what: str, *, no_deps: Sequence[str] = ()
+) -> Path:
+    """A venv at `root` with `requirements` (and `no_deps` without their dependencies)
+    installed; returns its python.
 
     Installed once: a marker file records the requirements it was built for.
     """
     marker = root / ".stashkit-installed"
-    wanted = "\n".join(requirements)
+    wanted = "\n".join([*requirements, *(f"{r} --no-deps" for r in no_deps)])
     python = _venv_python(root)
     with file_lock(root.with_name(root.name + ".lock")):
         if python.exists() and marker.exists() and marker.read_text() == wanted:
@@ -111,6 +114,23 @@ def create_tool_venv(root: Path, requirements: Sequence[str], what: str) -> Path
                 text=True,
                 timeout=900,
             )
+            if no_deps:
+                subprocess.run(
+                    [
+                        str(python),
+                        "-m",
+                        "pip",
+                        "install",
+                        "-q",
+                        "--disable-pip-version-check",
+                        "--no-deps",
+                        *no_deps,
+                    ],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    timeout=900,
+                )
         except (OSError, subprocess.SubprocessError) as exc:
             detail = getattr(exc, "stderr", "") or str(exc)
             raise ToolUnavailableError(
