@@ -119,12 +119,13 @@ def create_app(
                 yield
             finally:
                 stop.set()
-                publisher.stop()
-                for running in (task, publishing):
-                    if running is not None:
-                        running.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await running
+                publisher.stop()  # the publisher ends by itself: the history write completes
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                with contextlib.suppress(asyncio.CancelledError):
+                    await publishing
                 await publisher.aclose()
 
     return Starlette(

@@ -38,6 +38,7 @@ from .remote_write import RemoteWriteSink
 log = logging.getLogger("status_sidecar.sinks")
 MAX_BACKOFF_S = 300.0
 PUSH_TIMEOUT_S = 30.0
+FILE_STOP_TIMEOUT_S = 5.0
 PENDING_LINES_MAX = 10_000  # lines held while the history file cannot be written
 
 
@@ -116,7 +117,9 @@ class Publisher:
         self._health = "starting"
         self._wake: dict[str, asyncio.Event] = {}
         self._ready: asyncio.Event | None = None
+        self._stop_event: asyncio.Event | None = None
         self._stopping = False
+        self._flushing = asyncio.Lock()
 
     # ---- fed by the poller ---------------------------------------------------------------
 
@@ -210,25 +213,36 @@ class Publisher:
     # ---- tasks -----------------------------------------------------------------------------
 
     async def run(self, snapshot: Callable[[], MetricsInput]) -> None:
-        """Run every sink until cancelled or :meth:`stop` is called."""
+        """Run every sink until :meth:`stop` is called (or this task is cancelled). On the way
+        out the push sinks are cancelled at once; the history file first finishes its write."""
         self._ready = asyncio.Event()
-        if self._store.latest is not None:
+        self._stop_event = asyncio.Event()
+        if self._store.latest is not None or self._stopping:
             self._ready.set()
-        tasks = []
+        if self._stopping:
+            self._stop_event.set()
+        file_task = None
         if self.history is not None:
             self._wake["file"] = asyncio.Event()
-            tasks.append(asyncio.create_task(self._run_file(), name="sink-file"))
+            file_task = asyncio.create_task(self._run_file(), name="sink-file")
+        push_tasks = []
         for sink in self.sinks:
             self._wake[sink.name] = asyncio.Event()
-            tasks.append(
+            push_tasks.append(
                 asyncio.create_task(self._run_push(sink, snapshot), name=f"sink-{sink.name}")
             )
         try:
-            await asyncio.gather(*tasks)
+            await self._stop_event.wait()
         finally:
-            for task in tasks:
+            self._stopping = True
+            for task in push_tasks:
                 task.cancel()
-            for task in tasks:
+            if file_task is not None:
+                self._wake["file"].set()
+                _, late = await asyncio.wait({file_task}, timeout=FILE_STOP_TIMEOUT_S)
+                for task in late:
+                    task.cancel()
+            for task in [*push_tasks, *([file_task] if file_task else [])]:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
@@ -237,6 +251,8 @@ class Publisher:
 
     def stop(self) -> None:
         self._stopping = True
+        if self._stop_event is not None:
+            self._stop_event.set()
         for event in self._wake.values():
             event.set()
         if self._ready is not None:
@@ -289,25 +305,32 @@ class Publisher:
         while not self.stopped():
             await self._sleep("file", 3600)
             self._wake["file"].clear()
-            if not await self.flush():
+            try:
+                written = await self.flush()
+            except Exception as exc:  # a bug must not end history writing for good
+                log.exception("writing the history file failed unexpectedly")
+                self._failed(self.file_status, f"unexpected error: {type(exc).__name__}")
+                written = False
+            if not written:
                 await self._sleep("file", backoff_delay(self.file_status.consecutive_failures, 10))
 
     async def flush(self) -> bool:
         """Write the queued history lines (off the event loop); False if that failed."""
-        if self.history is None or not self._pending:
+        async with self._flushing:  # one writer at a time, in order
+            if self.history is None or not self._pending:
+                return True
+            lines = list(self._pending)
+            try:
+                await anyio.to_thread.run_sync(self.history.append, lines)
+            except OSError as exc:
+                self._failed(
+                    self.file_status, f"cannot write {self.history.path}: {exc.strerror or exc}"
+                )
+                return False
+            for _ in lines:  # only now: a cancelled write leaves them queued
+                self._pending.popleft()
+            self.file_status.ok(self._clock.now())
             return True
-        lines = list(self._pending)
-        self._pending.clear()
-        try:
-            await anyio.to_thread.run_sync(self.history.append, lines)
-        except OSError as exc:
-            self._pending.extendleft(reversed(lines))
-            self._failed(
-                self.file_status, f"cannot write {self.history.path}: {exc.strerror or exc}"
-            )
-            return False
-        self.file_status.ok(self._clock.now())
-        return True
 
     async def aclose(self) -> None:
         self.stop()
