@@ -26,8 +26,14 @@ def test_should_log_once_per_state_change(caplog: pytest.LogCaptureFixture) -> N
     def handler(request: httpx.Request) -> httpx.Response:
         if state["status"] != 200:
             return httpx.Response(state["status"])
-        return httpx.Response(200, json={"version": "8.19.3", "ephemeral_id": "e",
-                                         "pipelines": {"main": {"events": {"in": 1, "out": 1}}}})
+        return httpx.Response(
+            200,
+            json={
+                "version": "8.19.3",
+                "ephemeral_id": "e",
+                "pipelines": {"main": {"events": {"in": 1, "out": 1}}},
+            },
+        )
 
     async def scenario() -> None:
         clock = Clock()

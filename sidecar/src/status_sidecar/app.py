@@ -16,7 +16,7 @@ import anyio.to_thread
 import httpx
 from starlette.applications import Starlette
 
-from . import api, metrics
+from . import api, dashboard, metrics
 from .catalog import Catalog, default_catalog
 from .client import LogstashClient
 from .clock import Clock, SystemClock
@@ -129,7 +129,7 @@ def create_app(
                 await publisher.aclose()
 
     return Starlette(
-        routes=[*api.routes(), *metrics.routes()],
+        routes=[*api.routes(), *metrics.routes(), *dashboard.routes()],
         exception_handlers={api.BadParameter: api.bad_parameter},
         lifespan=lifespan,
     )
