@@ -314,3 +314,13 @@ def test_should_print_a_traceback_only_with_debug(tmp_path: Path) -> None:
     assert code == 2
     assert "Traceback (most recent call last)" in err
     assert err.rstrip().splitlines()[-1].startswith("stashkit: ")
+
+
+def test_should_render_the_documented_example(tmp_path: Path) -> None:
+    example = TEMPLATES_DIR / "stashkit.example.toml"
+    code, err = run_cli(
+        "render", "aws-ec2-autoscale", "--config", str(example), "--output-dir", str(tmp_path)
+    )
+    assert (code, err) == (0, "")
+    tfvars = json.loads((tmp_path / "stashkit.auto.tfvars.json").read_text())
+    assert tfvars["logstash_environment"]["SPLUNK_ADDRESS"] == "https://splunk.example.com"
