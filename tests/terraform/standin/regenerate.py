@@ -31,6 +31,7 @@ _TYPE = re.compile(r'^\s*(resource|data)\s+"([\w-]+)"', re.M)
 # the stand-in plans them as null where the real provider plans "(known after apply)".
 COMPUTED: dict[str, dict[str, list[str]]] = {
     "data_source_schemas/aws_region": ["region"],
+    "data_source_schemas/aws_vpc": ["cidr_block"],
     "resource_schemas/aws_instance": ["private_ip", "private_dns"],
     "resource_schemas/aws_ssm_parameter": ["arn"],
 }

@@ -1,0 +1,432 @@
+"""Every deployment validated and planned offline against the real provider schemas.
+
+Stand-in providers (tests/terraform/standin) serve the aws/azurerm/random/local schemas;
+Terraform itself validates and plans. Each test works on a scratch copy without any lock file.
+Assertions read `terraform show -json` as a reviewer of the plan would.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import itertools
+import json
+import subprocess
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import tfbin
+from .conftest import REPO
+from .standin import mirror
+
+pytestmark = [pytest.mark.real, pytest.mark.slow]
+
+SECRET = "test-secret-7f3a9c"  # a fake secret: it must surface only where secrets belong
+SIDECAR = "ghcr.io/example/status-sidecar:1.0.0"
+PIPELINE = "input { tcp { port => 5000 } udp { port => 5000 } }\noutput { stdout {} }\n"
+SCRIPT = "#!/bin/bash\nset -euo pipefail\ndocker run logstash\n"
+
+COMMON: dict[str, Any] = {
+    "name": "demo",
+    "log_profile": "all",
+    "logstash_image": "docker.elastic.co/logstash/logstash:8.15.0",
+    "sidecar_image": SIDECAR,
+    "pipeline_config": PIPELINE,
+    "logstash_environment": {"DESTINATION_URL": "https://siem.example.com:8088"},
+    "syslog_source_cidrs": ["10.10.0.0/16"],
+}
+AWS: dict[str, Any] = COMMON | {
+    "container_script": SCRIPT,
+    "region": "eu-west-1",
+    "vpc_id": "vpc-0123456789abcdef0",
+}
+BASE: dict[str, dict[str, Any]] = {
+    "aws-ec2-single-instance": AWS | {"subnet_id": "subnet-0123456789abcdef0"},
+    "aws-ec2-autoscale": AWS | {"subnet_ids": ["subnet-0123456789abcdef0", "subnet-0aaa"]},
+    "azure-aci": COMMON | {"location": "westeurope"},
+}
+SECRET_NAME = {
+    "aws-ec2-single-instance": "SPLUNK_HEC_TOKEN",
+    "aws-ec2-autoscale": "SPLUNK_HEC_TOKEN",
+    "azure-aci": "AZURE_CLIENT_SECRET",
+}
+
+# Representative variable sets: sidecar on/off, dashboard via NLB on/off, TLS on/off, and
+# every output type once.
+CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("aws-ec2-autoscale", "sidecar-dashboard", {"output_type": "splunk-hec",
+        "expose_dashboard_via_nlb": True, "operator_cidrs": ["203.0.113.10/32"]}),
+    ("aws-ec2-autoscale", "sidecar-tls", {"output_type": "zabbix", "syslog_tls_enabled": True,
+        "health_check_grace_period": 420}),
+    ("aws-ec2-autoscale", "no-sidecar-tls", {"output_type": "elasticsearch", "sidecar_image": "",
+        "syslog_tls_enabled": True, "ssh_cidrs": ["198.51.100.0/24"]}),
+    ("aws-ec2-single-instance", "sidecar", {"output_type": "dynatrace",
+        "operator_cidrs": ["203.0.113.10/32"]}),
+    ("aws-ec2-single-instance", "no-sidecar-tls", {"output_type": "dynatrace-logs",
+        "sidecar_image": "", "syslog_tls_enabled": True}),
+    ("azure-aci", "sidecar", {"output_type": "azure-log-ingestion"}),
+    ("azure-aci", "sidecar-tls", {"output_type": "dynatrace-metrics",
+        "syslog_tls_enabled": True}),
+    ("azure-aci", "sidecar-disabled", {"output_type": "webhook-test", "sidecar_enabled": False}),
+]  # fmt: skip
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())  # Terraform wraps its messages
+
+
+@dataclass
+class Workspace:
+    """One deployment in a scratch copy, initialised against the stand-ins."""
+
+    dir: Path
+    env: dict[str, str]
+    counter: Iterator[int]
+
+    def run(
+        self, args: list[str], secrets: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        env = dict(self.env)
+        env["TF_VAR_logstash_secrets"] = json.dumps(dict(secrets or {}))
+        return tfbin.run_terraform(args, self.dir, env=env)
+
+    def var_file(self, variables: Mapping[str, Any]) -> str:
+        path = self.dir / f"case-{next(self.counter)}.tfvars.json"
+        path.write_text(json.dumps(variables))
+        return path.name
+
+    def plan(self, variables: Mapping[str, Any], secrets: Mapping[str, str]) -> dict[str, Any]:
+        out = f"case-{next(self.counter)}.tfplan"
+        args = ["plan", "-input=false", "-no-color", f"-var-file={self.var_file(variables)}"]
+        result = self.run([*args, f"-out={out}"], secrets)
+        assert result.returncode == 0, result.stderr + result.stdout
+        assert "Warning" not in result.stderr + result.stdout, result.stderr + result.stdout
+        shown = self.run(["show", "-json", out])
+        assert shown.returncode == 0, shown.stderr
+        plan: dict[str, Any] = json.loads(shown.stdout)
+        return plan
+
+    def plan_error(self, variables: Mapping[str, Any], secrets: Mapping[str, str]) -> str:
+        args = ["plan", "-input=false", "-no-color", f"-var-file={self.var_file(variables)}"]
+        result = self.run(args, secrets)
+        assert result.returncode == 1, result.stdout
+        return _words(result.stderr)
+
+
+def _workspace(root: Path, deployment: str, env: dict[str, str]) -> Workspace:
+    tfbin.copy_tree(REPO, root, ["modules", "deployments"])
+    ws = Workspace(root / "deployments" / deployment, env, itertools.count())
+    init = ws.run(["init", "-backend=false", "-input=false", "-no-color"])
+    assert init.returncode == 0, init.stderr
+    return ws
+
+
+@pytest.fixture(scope="session")
+def standin_env() -> dict[str, str]:
+    try:
+        return mirror.mirror_env()
+    except tfbin.ToolUnavailableError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def workspaces(
+    tmp_path_factory: pytest.TempPathFactory, standin_env: dict[str, str]
+) -> dict[str, Workspace]:
+    return {d: _workspace(tmp_path_factory.mktemp(d), d, standin_env) for d in BASE}
+
+
+def resources(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Planned resources by address, through child modules."""
+    found: dict[str, dict[str, Any]] = {}
+    stack = [plan["planned_values"]["root_module"]]
+    while stack:
+        module = stack.pop()
+        found.update({r["address"]: r for r in module.get("resources", [])})
+        stack.extend(module.get("child_modules", []))
+    return found
+
+
+def of_type(plan: dict[str, Any], type_: str) -> list[dict[str, Any]]:
+    return [r["values"] for r in resources(plan).values() if r["type"] == type_]
+
+
+def secret_places(plan: dict[str, Any]) -> list[str]:
+    """JSON paths of the plan where SECRET appears, outside the input variables."""
+    places: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{path}.{k}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]")
+        elif isinstance(value, str) and SECRET in value:
+            places.append(path)
+
+    stripped = copy.deepcopy(plan)
+    stripped.pop("variables", None)
+    for rc in stripped.get("resource_changes", []):
+        walk(rc["change"].get("after"), f"{rc['address']}")
+    for address, r in resources(stripped).items():
+        walk(r["values"], f"planned:{address}")
+    stripped.pop("resource_changes", None)
+    stripped.pop("planned_values", None)
+    walk(stripped, "plan")
+    return places
+
+
+@pytest.mark.parametrize(
+    ("deployment", "case", "overrides"), CASES, ids=[f"{d}-{c}" for d, c, _ in CASES]
+)
+def test_should_validate_and_plan(
+    workspaces: dict[str, Workspace], deployment: str, case: str, overrides: dict[str, Any]
+) -> None:
+    ws = workspaces[deployment]
+    validate = ws.run(["validate", "-no-color"])
+    assert validate.returncode == 0 and "Warning" not in validate.stderr, validate.stderr
+    variables = BASE[deployment] | overrides
+    plan = ws.plan(variables, {SECRET_NAME[deployment]: SECRET})
+    CHECKS[deployment](plan, variables)
+    # The secret is stored where secrets belong, and nowhere else.
+    places = secret_places(plan)
+    allowed = ALLOWED_SECRET_PLACE[deployment]
+    assert places, "the secret must reach its store"
+    assert all(allowed in p for p in places), places
+
+
+ALLOWED_SECRET_PLACE = {
+    "aws-ec2-single-instance": 'aws_ssm_parameter.this["SPLUNK_HEC_TOKEN"]',
+    "aws-ec2-autoscale": 'aws_ssm_parameter.this["SPLUNK_HEC_TOKEN"]',
+    "azure-aci": "secure_environment_variables",
+}
+
+
+def _ingress(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return of_type(plan, "aws_vpc_security_group_ingress_rule")
+
+
+def check_aws_common(plan: dict[str, Any], variables: dict[str, Any]) -> None:
+    sidecar = variables["sidecar_image"] != ""
+    ingress = _ingress(plan)
+    ports = {(r["from_port"], r["ip_protocol"], r["cidr_ipv4"]) for r in ingress}
+    assert (5000, "tcp", "10.10.0.0/16") in ports
+    assert (5000, "udp", "10.10.0.0/16") in ports
+    assert ((6514, "tcp", "10.10.0.0/16") in ports) == variables.get("syslog_tls_enabled", False)
+    assert all(r["from_port"] == r["to_port"] for r in ingress)
+    assert not any(r["from_port"] == 9600 for r in ingress), "9600 must never be open"
+    world = [r for r in ingress if r["cidr_ipv4"] == "0.0.0.0/0"]
+    assert world == [], "nothing is open to the world by default"
+    ssh = [r for r in ingress if r["from_port"] == 22]
+    assert {r["cidr_ipv4"] for r in ssh} == set(variables.get("ssh_cidrs", []))
+    dashboard = [r for r in ingress if r["from_port"] == 3000 and r["cidr_ipv4"] != "10.0.0.0/16"]
+    expected = set(variables.get("operator_cidrs", [])) if sidecar else set()
+    assert {r["cidr_ipv4"] for r in dashboard} == expected
+    (param,) = of_type(plan, "aws_ssm_parameter")
+    assert (param["name"], param["type"]) == ("/demo/logstash/SPLUNK_HEC_TOKEN", "SecureString")
+    (bucket_policy,) = of_type(plan, "aws_s3_bucket_public_access_block")
+    assert all(bucket_policy[k] for k in ("block_public_acls", "block_public_policy"))
+
+
+def check_single(plan: dict[str, Any], variables: dict[str, Any]) -> None:
+    check_aws_common(plan, variables)
+    (instance,) = of_type(plan, "aws_instance")
+    assert instance["metadata_options"][0]["http_tokens"] == "required"
+    assert instance["root_block_device"][0]["encrypted"] is True
+    assert instance["user_data_replace_on_change"] is True
+    (config,) = of_type(plan, "terraform_data")
+    assert set(config["input"]) == {"pipeline_config", "container_script", "sidecar_image"}
+
+
+def check_autoscale(plan: dict[str, Any], variables: dict[str, Any]) -> None:
+    check_aws_common(plan, variables)
+    sidecar = variables["sidecar_image"] != ""
+    by_name = {tg["name"]: tg for tg in of_type(plan, "aws_lb_target_group")}
+    syslog = by_name["demo-syslog"]
+    assert (syslog["protocol"], syslog["port"]) == ("TCP_UDP", 5000)
+    hc = syslog["health_check"][0]
+    if sidecar:
+        assert (hc["protocol"], hc["port"], hc["path"], hc["matcher"]) == (
+            "HTTP",
+            "3000",
+            "/api/health",
+            "200",
+        )
+    else:
+        assert (hc["protocol"], hc["port"]) == ("TCP", "5000")
+    tls = variables.get("syslog_tls_enabled", False)
+    assert ("demo-syslog-tls" in by_name) == tls
+    exposed = sidecar and variables.get("expose_dashboard_via_nlb", False)
+    assert ("demo-dashboard" in by_name) == exposed
+    if exposed:
+        assert by_name["demo-dashboard"]["health_check"][0]["path"] == "/healthz"
+    listeners = {(x["port"], x["protocol"]) for x in of_type(plan, "aws_lb_listener")}
+    assert (5000, "TCP_UDP") in listeners
+    assert ((3000, "TCP") in listeners) == exposed
+    (asg,) = of_type(plan, "aws_autoscaling_group")
+    assert asg["health_check_type"] == ("ELB" if sidecar else "EC2")
+    assert asg["health_check_grace_period"] == variables.get("health_check_grace_period", 300)
+    assert asg["instance_refresh"][0]["strategy"] == "Rolling"
+    (policy,) = of_type(plan, "aws_autoscaling_policy")
+    metric = policy["target_tracking_configuration"][0]["predefined_metric_specification"][0]
+    assert metric["predefined_metric_type"] == "ASGAverageCPUUtilization"
+    (template,) = of_type(plan, "aws_launch_template")
+    assert template["metadata_options"][0]["http_tokens"] == "required"
+    assert template["block_device_mappings"][0]["ebs"][0]["encrypted"] == "true"
+    # NLB health checks reach the instances from the VPC only.
+    health = [r for r in _ingress(plan) if r["cidr_ipv4"] == "10.0.0.0/16"]
+    assert {r["from_port"] for r in health} == (
+        {3000} if sidecar else {5000} | ({6514} if tls else set())
+    )
+
+
+def check_aci(plan: dict[str, Any], variables: dict[str, Any]) -> None:
+    sidecar = variables.get("sidecar_enabled", True) and variables["sidecar_image"] != ""
+    (group,) = of_type(plan, "azurerm_container_group")
+    containers = {c["name"]: c for c in group["container"]}
+    assert sorted(containers) == (["logstash", "status-sidecar"] if sidecar else ["logstash"])
+    logstash = containers["logstash"]
+    commands = logstash["commands"]
+    assert commands[commands.index("--path.logs") + 1] == "/var/log/logstash"
+    assert logstash["liveness_probe"][0]["exec"] == ["curl", "-sf", "http://localhost:9600/"]
+    assert logstash["secure_environment_variables"] == {"AZURE_CLIENT_SECRET": SECRET}
+    assert SECRET not in json.dumps(logstash["environment_variables"])
+    logs = [v for c in containers.values() for v in c["volume"] if v["name"] == "logstash-logs"]
+    assert len(logs) == len(containers)
+    assert all(v["empty_dir"] and v["mount_path"] == "/var/log/logstash" for v in logs)
+    exposed = {(p["port"], p["protocol"]) for p in group["exposed_port"]}
+    assert {(5000, "TCP"), (5000, "UDP")} <= exposed
+    assert ((3000, "TCP") in exposed) == sidecar
+    assert ((6514, "TCP") in exposed) == variables.get("syslog_tls_enabled", False)
+    assert 9600 not in {p for p, _ in exposed}
+    if sidecar:
+        side = containers["status-sidecar"]
+        assert (side["cpu"], side["memory"]) == (0.5, 0.5)
+        assert side["environment_variables"]["LOGSTASH_API_URL"] == "http://localhost:9600"
+        assert side["environment_variables"]["LOG_PROFILE"] == variables["log_profile"]
+        assert side["readiness_probe"][0]["http_get"][0]["path"] == "/api/health"
+        assert side["liveness_probe"][0]["http_get"][0]["path"] == "/healthz"
+        assert [v["read_only"] for v in side["volume"]] == [True]
+        assert not side["secure_environment_variables"]
+    (account,) = of_type(plan, "azurerm_storage_account")
+    assert account["https_traffic_only_enabled"] is True
+    assert account["min_tls_version"] == "TLS1_2"
+    (share_file,) = of_type(plan, "azurerm_storage_share_file")
+    assert share_file["name"] == "logstash.conf"
+
+
+CHECKS = {
+    "aws-ec2-single-instance": check_single,
+    "aws-ec2-autoscale": check_autoscale,
+    "azure-aci": check_aci,
+}
+
+NEGATIVE: list[tuple[str, dict[str, Any], dict[str, str] | None, str]] = [
+    ("aws-ec2-autoscale", {"sidecar_port": 70000}, None,
+     "sidecar_port must be a whole number between 1 and 65535."),
+    ("aws-ec2-single-instance", {"syslog_port": 70000}, None,
+     "syslog_port must be a whole number between 1 and 65535."),
+    ("azure-aci", {"sidecar_port": 70000}, None,
+     "sidecar_port must be a whole number between 1 and 65535."),
+    ("aws-ec2-autoscale", {"syslog_source_cidrs": ["10.10.0.0/33"]}, None,
+     "syslog_source_cidrs must contain only valid CIDR blocks"),
+    ("azure-aci", {"syslog_source_cidrs": ["not-a-cidr"]}, None,
+     "syslog_source_cidrs must contain only valid CIDR blocks"),
+    ("aws-ec2-single-instance", {"operator_cidrs": ["203.0.113.300/32"]}, None,
+     "operator_cidrs must contain only valid CIDR blocks"),
+    ("aws-ec2-single-instance", {"output_type": "splunk"}, None,
+     "output_type must be one of: splunk-hec,"),
+    ("azure-aci", {"output_type": "graylog"}, None, "output_type must be one of: splunk-hec,"),
+    ("aws-ec2-autoscale", {}, {"SPLUNK_HEC_TOKEN": ""},
+     "Every logstash_secrets value must be non-empty"),
+    ("azure-aci", {}, {"AZURE_CLIENT_SECRET": " "},
+     "Every logstash_secrets value must be non-empty"),
+    ("aws-ec2-autoscale", {"min_size": 3, "max_size": 2, "desired_capacity": 2}, None,
+     "min_size must not exceed max_size."),
+    ("aws-ec2-autoscale", {"expose_dashboard_via_nlb": True}, None,
+     "expose_dashboard_via_nlb needs operator_cidrs"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("deployment", "overrides", "secrets", "message"),
+    NEGATIVE,
+    ids=[f"{d}-{next(iter(o), 'secret')}" for d, o, _, _ in NEGATIVE],
+)
+def test_should_reject_an_invalid_value_with_its_validation_message(
+    workspaces: dict[str, Workspace],
+    deployment: str,
+    overrides: dict[str, Any],
+    secrets: dict[str, str] | None,
+    message: str,
+) -> None:
+    variables = BASE[deployment] | {"output_type": "splunk-hec"} | overrides
+    error = workspaces[deployment].plan_error(variables, secrets or {"TOKEN": SECRET})
+    assert message in error
+
+
+def _apply(ws: Workspace, variables: Mapping[str, Any], secrets: Mapping[str, str]) -> None:
+    applied = ws.run(
+        ["apply", "-auto-approve", "-input=false", "-no-color",
+         f"-var-file={ws.var_file(variables)}"], secrets,
+    )  # fmt: skip
+    assert applied.returncode == 0, applied.stderr + applied.stdout
+
+
+@pytest.mark.parametrize(
+    ("deployment", "type_", "decode"),
+    [
+        ("aws-ec2-single-instance", "aws_instance", False),
+        ("aws-ec2-autoscale", "aws_launch_template", True),
+    ],
+)
+def test_user_data_should_run_the_container_script_without_any_secret(
+    tmp_path: Path, standin_env: dict[str, str], deployment: str, type_: str, decode: bool
+) -> None:
+    # User data names the bucket, so it is only known after apply: apply to a local state.
+    ws = _workspace(tmp_path, deployment, standin_env)
+    _apply(ws, BASE[deployment] | {"output_type": "splunk-hec"}, {"SPLUNK_HEC_TOKEN": SECRET})
+    state = json.loads(ws.run(["show", "-json"]).stdout)
+    (host,) = [r["values"] for r in _state_resources(state) if r["type"] == type_]
+    text = base64.b64decode(host["user_data"]).decode() if decode else host["user_data"]
+    assert SECRET not in text
+    assert "STASHKIT_SSM_PREFIX='/demo/logstash'" in text
+    assert "install -d -m 0755 -o 1000 -g 1000 /var/log/logstash" in text
+    assert 'bash "$CONFIG_DIR/run-containers.sh"' in text
+
+
+def _state_resources(state: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    stack = [state["values"]["root_module"]]
+    while stack:
+        module = stack.pop()
+        found.extend(module.get("resources", []))
+        stack.extend(module.get("child_modules", []))
+    return found
+
+
+def test_single_instance_should_be_replaced_when_what_it_boots_with_changes(
+    tmp_path: Path, standin_env: dict[str, str]
+) -> None:
+    ws = _workspace(tmp_path, "aws-ec2-single-instance", standin_env)
+    variables = BASE["aws-ec2-single-instance"] | {"output_type": "splunk-hec"}
+    secrets = {"SPLUNK_HEC_TOKEN": SECRET}
+    _apply(ws, variables, secrets)
+
+    unchanged = ws.run(
+        ["plan", "-detailed-exitcode", "-input=false", "-no-color",
+         f"-var-file={ws.var_file(variables)}"], secrets,
+    )  # fmt: skip
+    assert unchanged.returncode == 0, unchanged.stdout  # 0 = no changes
+
+    for change in ({"sidecar_image": SIDECAR.replace("1.0.0", "1.1.0")},
+                   {"pipeline_config": PIPELINE + "# tuned\n"},
+                   {"container_script": SCRIPT + "echo restarted\n"}):  # fmt: skip
+        plan = ws.plan(variables | change, secrets)
+        actions = {rc["address"]: rc["change"]["actions"] for rc in plan["resource_changes"]}
+        assert sorted(actions["aws_instance.this"]) == ["create", "delete"], (change, actions)
