@@ -192,8 +192,8 @@ def record(
     """One history line (no newline)."""
     doc: dict[str, object] = {
         "v": FORMAT_VERSION,
-        "t": round(point.t, 3),
-        "interval_s": round(point.interval_s, 3),
+        "t": point.t,  # full precision: a restored point is the same point
+        "interval_s": point.interval_s,
         "in": point.events_in,
         "filtered": point.events_filtered,
         "out": point.events_out,
