@@ -11,7 +11,7 @@ import argparse
 import importlib
 from typing import Any
 
-COMMANDS: tuple[str, ...] = ("render",)
+COMMANDS: tuple[str, ...] = ("render", "plan", "apply", "destroy")
 """Subcommand modules, in ``--help`` order (plan, apply, destroy, build-push, discover, verify,
 fleet and replay join as they are written)."""
 

@@ -1,0 +1,311 @@
+"""``stashkit plan|apply|destroy``: render, then ``terraform init`` and the action, in one folder.
+
+:class:`Deployer` does the work and receives its collaborators (the Terraform runner factory, the
+binary finder, the environment, the streams), so tests pass fixture modules and fakes.
+
+Secrets never touch argv, files or the screen. Terraform gets them as ``TF_VAR_logstash_secrets``
+(a JSON object, the deployments' sensitive ``logstash_secrets`` variable), built from, in order:
+
+1. ``TF_VAR_logstash_secrets`` when the operator already set it (a JSON object of strings);
+2. for each secret the output type needs (the catalog's secret env vars, e.g. ``SPLUNK_HEC_AUTH``):
+   the file named by ``<NAME>_FILE`` (trailing newline removed), else the ``<NAME>`` variable.
+
+The output type comes from ``--config``, else from the ``stashkit.auto.tfvars.json`` a previous
+``stashkit render`` wrote. ``plan`` and ``apply`` refuse to run when a required secret is missing
+(a plan without it would show the secret being removed); ``destroy`` needs none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from status_sidecar.catalog import Catalog, OutputType, default_catalog
+
+from .config import load_config
+from .errors import ConfigError, UsageError
+from .progress import Progress
+from .render import DEPLOYMENTS_DIR, TFVARS_FILE, render_deployment
+from .terraform import (
+    PLAN_CHANGES,
+    TerraformBinary,
+    TerraformError,
+    TerraformRunner,
+    find_terraform,
+    resolve_cli_config,
+    variable_name,
+)
+
+__all__ = [
+    "ACTIONS",
+    "SECRETS_VARIABLE",
+    "DeployOptions",
+    "Deployer",
+    "Secrets",
+    "collect_secrets",
+    "parse_var",
+]
+
+ACTIONS: tuple[str, ...] = ("plan", "apply", "destroy")
+SECRETS_VARIABLE = "logstash_secrets"
+"""The deployments' sensitive map(string) variable that carries the output type's secrets."""
+
+RunnerFactory = Callable[..., TerraformRunner]
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    action: str
+    deployment: str
+    deployments_dir: Path = DEPLOYMENTS_DIR
+    config: Path | None = None
+    variables: Mapping[str, object] = field(default_factory=dict)
+    auto_approve: bool = False
+    json_ui: bool = False
+    detailed_exitcode: bool = False
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Secret values by name (never print ``values``) and where each came from."""
+
+    values: Mapping[str, str]
+    sources: Mapping[str, str]
+
+
+def parse_var(text: str) -> tuple[str, object]:
+    """``k=v`` from ``--var``: ``v`` is a string, or JSON when it starts with ``[`` or ``{``
+    (lists and maps, e.g. ``syslog_source_cidrs=["10.0.0.0/8"]``)."""
+    name, sep, raw = text.partition("=")
+    if not sep:
+        raise UsageError(f"--var {text.split('=')[0]!r}: expected NAME=VALUE")
+    variable_name(name)
+    if name == SECRETS_VARIABLE:
+        raise UsageError(
+            f"--var {name}: secrets never go on the command line; set TF_VAR_{name} or the "
+            "output type's secret variables (NAME or NAME_FILE) in the environment"
+        )
+    if raw.lstrip()[:1] in ("[", "{"):
+        try:
+            value: object = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--var {name}: not valid JSON: {exc.msg}") from exc
+        return name, value
+    return name, raw
+
+
+def collect_secrets(
+    output_type: OutputType | None, environ: Mapping[str, str], *, required: bool
+) -> Secrets:
+    """The secrets for ``TF_VAR_logstash_secrets`` (see the module docstring for the order)."""
+    values: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    preset_name = f"TF_VAR_{SECRETS_VARIABLE}"
+    preset = environ.get(preset_name)
+    if preset is not None:
+        try:
+            decoded = json.loads(preset)
+        except json.JSONDecodeError:
+            decoded = None
+        if not isinstance(decoded, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in decoded.items()
+        ):
+            # The value itself is never quoted: it is a secret.
+            raise ConfigError(f"{preset_name} must be a JSON object of strings")
+        values.update(decoded)
+        sources.update(dict.fromkeys(decoded, preset_name))
+    if output_type is None:
+        return Secrets(values, sources)
+    missing: list[str] = []
+    for var in output_type.env:
+        if not var.secret or var.name in values:
+            continue
+        file_var = f"{var.name}_FILE"
+        if environ.get(file_var):
+            path = Path(environ[file_var]).expanduser()
+            try:
+                value = path.read_text(encoding="utf-8").rstrip("\r\n")
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+                raise ConfigError(f"{file_var}: cannot read {path}: {reason}") from exc
+            source = file_var
+        elif var.name in environ:
+            value, source = environ[var.name], var.name
+        else:
+            if var.required:
+                missing.append(var.name)
+            continue
+        if not value.strip():
+            raise ConfigError(f"secret {var.name} (from {source}) is empty")
+        values[var.name] = value
+        sources[var.name] = source
+    if missing and required:
+        wanted = ", ".join(f"{n} (or {n}_FILE)" for n in missing)
+        raise ConfigError(f"output type {output_type.key} needs secrets: set {wanted}")
+    return Secrets(values, sources)
+
+
+def _tfvars_output_type(workdir: Path) -> str | None:
+    """The output type a previous ``stashkit render`` wrote for this folder, if any."""
+    try:
+        data = json.loads((workdir / TFVARS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = data.get("output_type") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _isatty(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False
+
+
+class Deployer:
+    """Runs one action; every collaborator can be replaced (tests pass fixture modules)."""
+
+    def __init__(
+        self,
+        *,
+        environ: Mapping[str, str] | None = None,
+        runner_factory: RunnerFactory = TerraformRunner,
+        find_binary: Callable[[Mapping[str, str]], TerraformBinary] = find_terraform,
+        catalog: Catalog | None = None,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+    ) -> None:
+        self.environ: Mapping[str, str] = dict(os.environ) if environ is None else environ
+        self.runner_factory = runner_factory
+        self.find_binary = find_binary
+        self.catalog = catalog or default_catalog()
+        self.stdin = stdin if stdin is not None else sys.stdin
+        self.stdout = stdout if stdout is not None else sys.stdout
+        self.stderr = stderr if stderr is not None else sys.stderr
+        self.progress = Progress(self.stderr)
+
+    def run(self, options: DeployOptions) -> int:
+        action = options.action
+        if action not in ACTIONS:
+            raise UsageError(f"unknown action {action!r}")
+        workdir = options.deployments_dir / options.deployment
+        if not workdir.is_dir():
+            raise UsageError(f"no deployment folder {workdir}")
+        interactive = action != "plan" and not options.auto_approve
+        if interactive and options.json_ui:
+            raise UsageError(f"{action} --json needs --auto-approve")
+        if interactive and not _isatty(self.stdin):
+            raise UsageError(
+                f"{action} asks for confirmation, but stdin is not a terminal: pass --auto-approve"
+            )
+        for name in options.variables:
+            if name == SECRETS_VARIABLE:
+                raise UsageError(f"--var {name}: secrets never go on the command line")
+
+        output_key = self._render(options, workdir)
+        output_type = self._output_type(output_key)
+        secrets = collect_secrets(output_type, self.environ, required=action != "destroy")
+        if secrets.values:
+            named = ", ".join(f"{n} (from {s})" for n, s in sorted(secrets.sources.items()))
+            self.progress.line(f"secrets for Terraform: {named}")
+
+        binary = self.find_binary(self.environ)
+        self.progress.line(f"terraform: {binary.path} (from {binary.source})")
+        runner = self.runner_factory(
+            binary=binary.path,
+            working_dir=workdir,
+            variables=dict(options.variables),
+            sensitive={SECRETS_VARIABLE: dict(secrets.values)} if secrets.values else {},
+            cli_config=resolve_cli_config(self.environ),
+            environ=self.environ,
+            stream=True,
+            color=(not options.json_ui and _isatty(self.stdout) and "NO_COLOR" not in self.environ),
+        )
+        self._init(runner, workdir, json_ui=options.json_ui)
+        code, outcome = self._action(runner, options, workdir)
+        if options.json_ui:
+            self._summary(options, code, outcome)
+        return code
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def _render(self, options: DeployOptions, workdir: Path) -> str | None:
+        if options.config is None:
+            return _tfvars_output_type(workdir)
+        config = load_config(options.config, self.catalog)
+        render_deployment(options.deployment, config, deployments_dir=options.deployments_dir)
+        self.progress.line(f"rendered {options.deployment} ({config.output_type}) into {workdir}")
+        return config.output_type
+
+    def _output_type(self, key: str | None) -> OutputType | None:
+        if key is None:
+            return None
+        output_type = self.catalog.output_types.get(key)
+        if output_type is None:
+            raise ConfigError(f"{TFVARS_FILE}: unknown output type {key!r}")
+        return output_type
+
+    def _init(self, runner: TerraformRunner, workdir: Path, *, json_ui: bool) -> None:
+        with self.progress.step(f"terraform init in {workdir}", live=not json_ui) as step:
+            result = runner.init(stream=not json_ui)
+            if not result.ok:
+                step.outcome = f"failed (exit {result.returncode})"
+                if json_ui:  # captured: show Terraform's messages, on stderr
+                    self.stderr.write((result.stdout or "") + (result.stderr or ""))
+                    self.stderr.flush()
+        if not result.ok:
+            raise TerraformError(
+                f"terraform init failed in {workdir} (exit {result.returncode}); "
+                "its messages are above",
+                result.returncode,
+            )
+
+    def _action(
+        self, runner: TerraformRunner, options: DeployOptions, workdir: Path
+    ) -> tuple[int, str]:
+        """Runs the action; returns the exit code and the outcome (``changes present``...)."""
+        action = options.action
+        with self.progress.step(f"terraform {action} in {workdir}", live=True) as step:
+            if action == "plan":
+                result = runner.plan(json_ui=options.json_ui)
+            elif action == "apply":
+                result = runner.apply(auto_approve=options.auto_approve, json_ui=options.json_ui)
+            else:
+                result = runner.destroy(auto_approve=options.auto_approve, json_ui=options.json_ui)
+            code = result.returncode
+            if action == "plan" and code == PLAN_CHANGES:
+                step.outcome = "changes present"
+            elif code == 0:
+                step.outcome = {"plan": "no changes", "apply": "applied", "destroy": "destroyed"}[
+                    action
+                ]
+            else:
+                step.outcome = f"failed (exit {code})"
+        if action == "plan" and code == PLAN_CHANGES:
+            return (PLAN_CHANGES if options.detailed_exitcode else 0), step.outcome
+        if code != 0:
+            raise TerraformError(
+                f"terraform {action} failed in {workdir} (exit {code}); its messages are above",
+                code,
+            )
+        return 0, step.outcome
+
+    def _summary(self, options: DeployOptions, code: int, outcome: str) -> None:
+        """One last JSON line after Terraform's own (``-json``) lines, in their shape."""
+        record = {
+            "@level": "info",
+            "@message": f"stashkit: {options.action} {options.deployment}: {outcome}",
+            "type": "stashkit_result",
+            "deployment": options.deployment,
+            "command": options.action,
+            "outcome": outcome,
+            "exit_code": code,
+        }
+        self.stdout.write(json.dumps(record) + "\n")
+        self.stdout.flush()
