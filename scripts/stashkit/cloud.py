@@ -1,0 +1,231 @@
+"""The clouds as the operator commands see them: client factories, error wording, backoff.
+
+Commands never build clients themselves: they receive a :class:`Factories` (the production one
+is :data:`DEFAULT_FACTORIES`), so tests pass moto-backed sessions, an Azure client pointed at a
+local fake ARM endpoint, or httpx clients with their own transports.
+
+There is one retry layer, this one: boto3 clients are made with ``max_attempts=1`` and Azure
+clients with ``retry_total=0``, and :func:`call_with_backoff` retries transient failures
+(throttling, 5xx, connection errors) with exponential backoff and logs each retry. A retry the
+operator cannot see is a wait they cannot explain.
+
+boto3 and the Azure SDK are imported when a factory is called, not when the CLI starts, so
+``stashkit --help`` and ``stashkit render`` stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+
+from .errors import StashkitError, UsageError
+
+if TYPE_CHECKING:
+    import boto3
+    from azure.mgmt.containerinstance import ContainerInstanceManagementClient
+
+__all__ = [
+    "DEFAULT_FACTORIES",
+    "Backoff",
+    "CloudError",
+    "Factories",
+    "Sleep",
+    "call_with_backoff",
+    "describe_error",
+    "is_transient",
+]
+
+T = TypeVar("T")
+
+Sleep = Callable[[float], bool]
+"""Sleeps up to the given seconds; returns False when the wait was cut short by a stop request."""
+
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "RequestThrottled",
+        "SlowDown",
+        "ServiceUnavailable",
+        "InternalError",
+        "InternalFailure",
+    }
+)
+
+
+class CloudError(StashkitError):
+    """A cloud API call failed for good (after retries, or a failure retrying cannot fix)."""
+
+
+class Stopped(StashkitError):
+    """A stop was requested (SIGTERM, Ctrl-C) while waiting to retry."""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff: ``base * factor**n`` seconds, at most ``cap``, with ±``jitter``."""
+
+    attempts: int = 4
+    base: float = 1.0
+    factor: float = 2.0
+    cap: float = 30.0
+    jitter: float = 0.2
+
+    def delay(self, retry: int, rand: Callable[[], float] = random.random) -> float:
+        """Seconds to wait before retry number ``retry`` (0 for the first retry)."""
+        raw = min(self.base * self.factor**retry, self.cap)
+        return raw * (1 + self.jitter * (2 * rand() - 1))
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether trying the same call again may succeed: throttling, 5xx, a dropped connection."""
+    try:
+        from botocore.exceptions import ClientError, HTTPClientError, ReadTimeoutError
+        from botocore.exceptions import ConnectionError as BotoConnectionError
+    except ImportError:  # pragma: no cover - boto3 is a dependency
+        pass
+    else:
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            return error.get("Code", "") in THROTTLING_CODES or int(status) >= 500
+        if isinstance(exc, BotoConnectionError | HTTPClientError | ReadTimeoutError):
+            return True
+    try:
+        from azure.core.exceptions import HttpResponseError, ServiceRequestError
+    except ImportError:  # pragma: no cover - azure-core is a dependency
+        pass
+    else:
+        if isinstance(exc, ServiceRequestError):
+            return True
+        if isinstance(exc, HttpResponseError):
+            return exc.status_code is not None and (
+                exc.status_code >= 500 or exc.status_code in (408, 429)
+            )
+    return isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line an operator can act on, for the errors of boto3, the Azure SDK and httpx."""
+    try:
+        from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        if isinstance(exc, NoCredentialsError):
+            return "no AWS credentials (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and friends)"
+        if isinstance(exc, NoRegionError):
+            return "no AWS region (pass --region or set AWS_REGION)"
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
+            operation = getattr(exc, "operation_name", "call")
+            code = error.get("Code", "Error")
+            return f"AWS {operation}: {code} (HTTP {status}): {error.get('Message', '')}".strip()
+    try:
+        from azure.core.exceptions import AzureError, HttpResponseError
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        if isinstance(exc, HttpResponseError):
+            reason = (exc.error.code if exc.error is not None else None) or exc.reason
+            message = (exc.error.message if exc.error is not None else None) or ""
+            return f"Azure: {reason} (HTTP {exc.status_code}): {message}".strip()
+        if isinstance(exc, AzureError):
+            return f"Azure: {type(exc).__name__}: {exc.message}"
+    if isinstance(exc, StashkitError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"
+
+
+def call_with_backoff(
+    call: Callable[[], T],
+    *,
+    what: str,
+    backoff: Backoff,
+    sleep: Sleep,
+    log: Callable[[str], None],
+    rand: Callable[[], float] = random.random,
+) -> T:
+    """``call()``, retried on transient errors with exponential backoff.
+
+    A non-transient error is raised at once; a transient one after ``backoff.attempts`` tries.
+    ``sleep`` returning False (a stop request) raises :class:`Stopped`.
+    """
+    for attempt in range(backoff.attempts):
+        try:
+            return call()
+        except Exception as exc:
+            if not is_transient(exc) or attempt == backoff.attempts - 1:
+                raise
+            delay = backoff.delay(attempt, rand)
+            log(
+                f"{what}: {describe_error(exc)}; retry {attempt + 1}/{backoff.attempts - 1} "
+                f"in {delay:.1f} s"
+            )
+            if not sleep(delay):
+                raise Stopped(f"{what}: stopped while waiting to retry") from exc
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+# ---- factories ------------------------------------------------------------------------------
+
+
+def boto3_session(region: str | None) -> boto3.session.Session:
+    import boto3
+
+    return boto3.session.Session(region_name=region)
+
+
+def boto3_client_config() -> Any:
+    """botocore ``Config``: one attempt (:func:`call_with_backoff` retries), short timeouts."""
+    from botocore.config import Config
+
+    return Config(
+        retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=20
+    )
+
+
+def azure_subscription(explicit: str | None) -> str:
+    subscription = explicit or os.environ.get("AZURE_SUBSCRIPTION_ID", "")
+    if not subscription:
+        raise UsageError("no Azure subscription: pass --subscription or set AZURE_SUBSCRIPTION_ID")
+    return subscription
+
+
+def aci_client(subscription: str) -> ContainerInstanceManagementClient:
+    """The production client: ``DefaultAzureCredential`` (environment, managed identity, Azure
+    CLI login, ...), the SDK's own retries off (see the module docstring)."""
+    from azure.identity import DefaultAzureCredential
+    from azure.mgmt.containerinstance import ContainerInstanceManagementClient
+
+    return ContainerInstanceManagementClient(DefaultAzureCredential(), subscription, retry_total=0)
+
+
+def http_client(timeout: float) -> httpx.Client:
+    return httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False)
+
+
+def async_http_client(timeout: float) -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=httpx.Timeout(timeout), follow_redirects=False)
+
+
+@dataclass(frozen=True)
+class Factories:
+    """What the operator commands build their clients with; tests replace any of them."""
+
+    boto3_session: Callable[[str | None], boto3.session.Session] = boto3_session
+    aci_client: Callable[[str], ContainerInstanceManagementClient] = aci_client
+    http_client: Callable[[float], httpx.Client] = http_client
+    async_http_client: Callable[[float], httpx.AsyncClient] = async_http_client
+
+
+DEFAULT_FACTORIES = Factories()

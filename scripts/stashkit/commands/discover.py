@@ -1,0 +1,184 @@
+"""``stashkit discover``: keep a Prometheus file_sd file listing every running sidecar."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .. import cloud
+from ..cloud import Backoff, CloudError, Factories
+from ..discovery import AciSource, AsgSource, DiscoveryLoop, Source, describe_sources
+from ..errors import UsageError
+from ..stopflag import StopFlag, stop_on_signals
+
+EXAMPLES = """\
+examples:
+  # every running instance of an Auto Scaling group, refreshed every 30 s
+  stashkit discover --aws-asg stashkit-logstash --region eu-west-1 \\
+      --out /etc/prometheus/stashkit.json
+
+  # the container groups of an Azure resource group, once (for cron or a test)
+  stashkit discover --azure-resource-group stashkit-rg --subscription 0000-... \\
+      --out targets.json --once
+
+  # then, in prometheus.yml:
+  #   scrape_configs:
+  #     - job_name: stashkit
+  #       file_sd_configs: [{files: [/etc/prometheus/stashkit.json]}]
+
+Each sidecar becomes one target group with the labels job, deployment, cloud, region or
+location, instance_id or container_group, and __metrics_path__=/metrics. The file is replaced
+atomically and only when its content changes. Cloud API errors are retried with exponential
+backoff; a failed cycle keeps the last good targets and the loop goes on. SIGTERM or Ctrl-C
+stops it cleanly. AWS credentials come from the usual boto3 chain, Azure ones from
+DefaultAzureCredential (environment, managed identity, `az login`).
+"""
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "discover",
+        help="write a Prometheus file_sd file of every running sidecar (AWS ASG, Azure ACI)",
+        description=(
+            "Find every running sidecar (the private IPs of an Auto Scaling group's instances, "
+            "or the container groups of an Azure resource group) and write them to a "
+            "Prometheus file_sd JSON file, every --interval seconds or --once."
+        ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    where = parser.add_argument_group("where to look (at least one; each may be repeated)")
+    where.add_argument(
+        "--aws-asg",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an Auto Scaling group (deployments/aws-ec2-autoscale output autoscaling_group_name)",
+    )
+    where.add_argument("--region", metavar="R", help="AWS region (default: AWS_REGION / profile)")
+    where.add_argument(
+        "--azure-resource-group",
+        action="append",
+        default=[],
+        metavar="RG",
+        help="an Azure resource group holding container groups (output resource_group_name)",
+    )
+    where.add_argument(
+        "--subscription", metavar="S", help="Azure subscription id (default: AZURE_SUBSCRIPTION_ID)"
+    )
+    parser.add_argument(
+        "--out", required=True, type=Path, metavar="FILE", help="the file_sd JSON file to write"
+    )
+    parser.add_argument(
+        "--interval",
+        type=_positive,
+        default=30.0,
+        metavar="SECONDS",
+        help="seconds between cycles (default 30)",
+    )
+    parser.add_argument("--once", action="store_true", help="one cycle, then exit (1 if it failed)")
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=3000,
+        help="sidecar port (default 3000; on Azure the sidecar container's declared port wins)",
+    )
+    parser.add_argument(
+        "--deployment",
+        metavar="NAME",
+        help="the deployment label (default: the stashkit:deployment tag, else the ASG or "
+        "resource group name)",
+    )
+    parser.add_argument("--job", default="stashkit", help="the job label (default stashkit)")
+    parser.set_defaults(handler=run)
+
+
+def _positive(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{raw!r} must be more than 0")
+    return value
+
+
+def _port(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a port (1-65535)")
+    return int(raw)
+
+
+def log_line(message: str) -> None:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    print(f"{stamp} discover: {message}", file=sys.stderr, flush=True)
+
+
+def build_sources(args: argparse.Namespace, factories: Factories) -> list[Source]:
+    if not args.aws_asg and not args.azure_resource_group:
+        raise UsageError("discover needs --aws-asg NAME or --azure-resource-group RG")
+    if not args.out.parent.is_dir():
+        raise UsageError(f"--out {args.out}: directory {args.out.parent} does not exist")
+    sources: list[Source] = []
+    for group in args.aws_asg:
+        sources.append(
+            AsgSource(
+                factories.boto3_session,
+                group,
+                region=args.region,
+                port=args.port,
+                job=args.job,
+                deployment=args.deployment,
+            )
+        )
+    if args.azure_resource_group:
+        subscription = cloud.azure_subscription(args.subscription)
+        for resource_group in args.azure_resource_group:
+            sources.append(
+                AciSource(
+                    factories.aci_client,
+                    subscription,
+                    resource_group,
+                    port=args.port,
+                    job=args.job,
+                    deployment=args.deployment,
+                )
+            )
+    return sources
+
+
+def run(args: argparse.Namespace, factories: Factories | None = None) -> int:
+    factories = factories or cloud.DEFAULT_FACTORIES
+    sources = build_sources(args, factories)
+    flag = StopFlag()
+    loop = DiscoveryLoop(
+        sources,
+        args.out,
+        interval=args.interval,
+        backoff=Backoff(),
+        sleep=flag.sleep,
+        log=log_line,
+    )
+    what = describe_sources(sources)
+    if args.once:
+        log_line(f"querying {what} ...")
+    else:
+        log_line(
+            f"watching {what} every {args.interval:g} s, writing {args.out} "
+            "(SIGTERM or Ctrl-C stops)"
+        )
+    with stop_on_signals(flag):
+        report = loop.run(once=args.once)
+    if flag.is_set():
+        log_line(f"stopped by {flag.signal_name or 'request'} after {loop.cycles} cycle(s)")
+        return 0
+    if args.once and not report.ok:
+        problems = [
+            *report.failures.values(),
+            *([report.write_error] if report.write_error else []),
+        ]
+        raise CloudError(f"discover failed: {'; '.join(problems)}")
+    return 0
