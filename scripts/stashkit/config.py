@@ -9,7 +9,7 @@ Terraform with ``TF_VAR_logstash_secrets`` and the hosts fetch them at boot. Exa
     sidecar_image = "ghcr.io/example/stashkit-sidecar:0.1.0"   # "" = no sidecar
     sidecar_port  = 3000
     syslog_port   = 5000
-    # logstash_version = "8.16.2"     # tag of the stock image
+    # logstash_version = "8.19.3"     # tag of the stock image
     # logstash_image   = "..."        # required for outputs that need extra plugins
 
     [syslog_tls]                      # optional; certificate material comes from the secret store
@@ -46,8 +46,9 @@ __all__ = [
     "parse_config",
 ]
 
-DEFAULT_LOGSTASH_VERSION = "8.16.2"
-"""Tag of the stock Logstash image when the config does not name one (FORMATS.md section 4)."""
+DEFAULT_LOGSTASH_VERSION = "8.19.3"
+"""Tag of the stock Logstash image when the config does not name one (the same default as
+templates/logstash/Dockerfile's LOGSTASH_VERSION)."""
 
 API_PORT = 9600
 """The Logstash monitoring API port: never published, so no other port may use it."""

@@ -18,7 +18,7 @@ RENDERER = Renderer(CATALOG)
 
 
 def custom_image(output_type: str) -> str:
-    return f"registry.example.com/stashkit/logstash-{output_type}:8.16.2"
+    return f"registry.example.com/stashkit/logstash-{output_type}:8.19.3"
 
 
 def destination_for(output_type: OutputType, value: str | None = None) -> dict[str, str]:

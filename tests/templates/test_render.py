@@ -324,3 +324,8 @@ def test_should_render_the_documented_example(tmp_path: Path) -> None:
     assert (code, err) == (0, "")
     tfvars = json.loads((tmp_path / "stashkit.auto.tfvars.json").read_text())
     assert tfvars["logstash_environment"]["SPLUNK_ADDRESS"] == "https://splunk.example.com"
+
+
+def test_should_default_to_the_logstash_version_the_plugin_image_builds() -> None:
+    dockerfile = (TEMPLATES_DIR / "logstash" / "Dockerfile").read_text(encoding="utf-8")
+    assert f"ARG LOGSTASH_VERSION={DEFAULT_LOGSTASH_VERSION}\n" in dockerfile
