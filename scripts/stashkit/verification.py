@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 
 from .cloud import CloudError, boto3_client_config, describe_error, is_transient
-from .discovery import SIDECAR_CONTAINER
+from .discovery import DEPLOYMENT_TAG, SIDECAR_CONTAINER
 from .textui import table
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ __all__ = [
     "Verifier",
     "VerifyReport",
     "render_checks",
+    "target_groups_tagged",
 ]
 
 
@@ -359,3 +360,21 @@ def render_checks(checks: Sequence[Check]) -> str:
         ["CHECK", "NAME", "OK", "STATE", "DETAIL"],
         [[c.kind, c.name, "yes" if c.ok else "NO", c.state, c.detail] for c in checks],
     )
+
+
+def target_groups_tagged(session: boto3.session.Session, deployment_name: str) -> list[str]:
+    """ARNs of the target groups tagged ``stashkit:deployment = deployment_name``."""
+    elbv2: Any = session.client("elbv2", config=boto3_client_config())
+    arns = [
+        group["TargetGroupArn"]
+        for page in elbv2.get_paginator("describe_target_groups").paginate()
+        for group in page.get("TargetGroups", [])
+    ]
+    tagged = []
+    for start in range(0, len(arns), 20):  # DescribeTags takes at most 20 ARNs
+        described = elbv2.describe_tags(ResourceArns=arns[start : start + 20])
+        for item in described.get("TagDescriptions", []):
+            tags = {t["Key"]: t["Value"] for t in item.get("Tags", [])}
+            if tags.get(DEPLOYMENT_TAG) == deployment_name:
+                tagged.append(item["ResourceArn"])
+    return sorted(tagged)

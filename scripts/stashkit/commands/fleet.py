@@ -1,0 +1,143 @@
+"""``stashkit fleet``: one table of every sidecar's health and throughput."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .. import cloud
+from ..cloud import Factories
+from ..errors import StashkitError, UsageError
+from ..file_sd import read_file_sd
+from ..fleetview import (
+    Endpoint,
+    FleetMonitor,
+    FleetRow,
+    FleetTotals,
+    endpoints_from_targets,
+    endpoints_from_urls,
+    fleet_json,
+    render_fleet,
+)
+from ..textui import CLEAR_HOME, StatusLine
+
+EXAMPLES = """\
+examples:
+  # every sidecar `stashkit discover` found
+  stashkit fleet --targets /etc/prometheus/stashkit.json
+
+  # named sidecars, refreshed in place every 5 s (Ctrl-C quits)
+  stashkit fleet --url http://10.0.1.5:3000 --url http://10.0.2.7:3000 --watch
+
+  # for a script: the rows and totals as JSON; exit 1 unless every sidecar is serving
+  stashkit fleet --targets targets.json --json | jq '.totals'
+
+Columns: health (and its reasons), Logstash version and uptime, events in/out per second,
+queued events, JVM heap, restarts seen by the sidecar, output failures. A sidecar that does not
+answer within --timeout is listed as unreachable. Without --watch the exit code is 0 when every
+sidecar answers healthy or degraded, else 1.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "fleet",
+        help="one table of every sidecar's health, throughput, queue, heap and failures",
+        description=(
+            "Fetch /api/stats from every sidecar at once and print one table with a totals row: "
+            "the fleet-wide view a single instance's dashboard cannot give."
+        ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--targets",
+        type=Path,
+        metavar="FILE",
+        help="a Prometheus file_sd JSON file (as written by `stashkit discover`)",
+    )
+    source.add_argument(
+        "--url",
+        action="append",
+        metavar="URL",
+        help="a sidecar base URL, e.g. http://10.0.1.5:3000 (repeat for more)",
+    )
+    parser.add_argument("--watch", action="store_true", help="refresh in place until Ctrl-C")
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="seconds between refreshes with --watch (default 5)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=3.0,
+        metavar="SECONDS",
+        help="per-sidecar request timeout (default 3)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="JSON (one document per refresh with --watch)"
+    )
+    parser.set_defaults(handler=run)
+
+
+class FleetUnhealthy(StashkitError):
+    """Some sidecars are unhealthy or unreachable (the table has been printed)."""
+
+
+def run(args: argparse.Namespace, factories: Factories | None = None) -> int:
+    factories = factories or cloud.DEFAULT_FACTORIES
+    if args.interval <= 0 or args.timeout <= 0:
+        raise UsageError("--interval and --timeout must be more than 0")
+
+    def endpoints() -> list[Endpoint]:
+        if args.targets is not None:
+            found = endpoints_from_targets(read_file_sd(args.targets))
+        else:
+            found = endpoints_from_urls(args.url)
+        if not found:
+            raise UsageError("no sidecars to ask (the targets file lists none)")
+        return found
+
+    endpoints()  # a bad --targets file fails before anything else happens
+    monitor = FleetMonitor(endpoints, lambda: factories.async_http_client(args.timeout))
+    out = sys.stdout
+
+    if args.watch:
+
+        def show(rows: list[FleetRow], totals: FleetTotals) -> None:
+            if args.json:
+                out.write(json.dumps(fleet_json(rows, totals), sort_keys=True) + "\n")
+            else:
+                stamp = datetime.now().strftime("%H:%M:%S")
+                out.write(
+                    CLEAR_HOME
+                    + render_fleet(rows, totals)
+                    + f"\nupdated {stamp}, every {args.interval:g} s; Ctrl-C quits\n"
+                )
+            out.flush()
+
+        monitor.watch(show, interval=args.interval)
+        return 0
+
+    status = StatusLine(enabled=sys.stderr.isatty())
+    status.update(f"fleet: asking {len(endpoints())} sidecar(s) (timeout {args.timeout:g} s) ...")
+    try:
+        rows, totals = monitor.once()
+    finally:
+        status.done()
+    if args.json:
+        out.write(json.dumps(fleet_json(rows, totals), indent=2, sort_keys=True) + "\n")
+    else:
+        out.write(render_fleet(rows, totals))
+    out.flush()
+    if not totals.all_serving:
+        raise FleetUnhealthy(f"fleet: {totals.summary()}")
+    return 0

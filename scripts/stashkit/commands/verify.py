@@ -1,0 +1,269 @@
+"""``stashkit verify <deployment>``: wait until the deployment is really serving."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .. import cloud
+from ..cloud import Factories, describe_error
+from ..errors import StashkitError, UsageError
+from ..render import DEPLOYMENTS, DEPLOYMENTS_DIR
+from ..textui import StatusLine
+from ..verification import (
+    AciPlatform,
+    AwsPlatform,
+    Platform,
+    SidecarHealth,
+    SidecarRef,
+    Verifier,
+    VerifyReport,
+    render_checks,
+    target_groups_tagged,
+)
+
+OutputsReader = Callable[[str], Mapping[str, object]]
+
+EXAMPLES = """\
+examples:
+  # after `stashkit apply aws-ec2-autoscale`: NLB target health + every instance's sidecar
+  stashkit verify aws-ec2-autoscale --timeout 900
+
+  # without Terraform state at hand: name the target groups (and sidecars) yourself
+  stashkit verify aws-ec2-autoscale --region eu-west-1 \\
+      --target-group-arn arn:aws:elasticloadbalancing:...:targetgroup/stashkit-syslog/abc
+
+  # Azure: the container groups of the resource group, their containers and the sidecar
+  stashkit verify azure-aci --resource-group stashkit-rg --subscription 0000-... --json
+
+What "serving" means. AWS: every registered target of every NLB target group is healthy, and
+each instance's sidecar answers GET /api/health with 200. Azure: each container group is
+Running, every container in it is Running (restart counts are shown), and the sidecar answers
+/api/health with 200. Where to look comes from the flags, else from `terraform output` in
+deployments/<deployment> (target_group_arns, sidecar_urls, resource_group_name), else, with
+--name, from the target groups tagged stashkit:deployment=NAME.
+
+Exit status: 0 once everything passes; 1 when --timeout passes first (the table and the
+sidecars' reasons are printed); 2 for a usage error.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "verify",
+        help="wait until a deployment is really serving (target health, containers, sidecars)",
+        description=(
+            "Wait until the deployment is really serving: NLB target health and every "
+            "instance's sidecar /api/health on AWS; container group, containers and sidecar "
+            "on Azure. Prints a table of every check."
+        ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "deployment", choices=DEPLOYMENTS, metavar="DEPLOYMENT", help=", ".join(DEPLOYMENTS)
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="give up after this long (default 600)",
+    )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="seconds between rounds of checks (default 5)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--port", type=int, default=3000, help="sidecar port on each instance (default 3000)"
+    )
+    parser.add_argument(
+        "--http-timeout",
+        type=float,
+        default=3.0,
+        metavar="SECONDS",
+        help="timeout of each /api/health request (default 3)",
+    )
+    parser.add_argument(
+        "--sidecar-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="ask this sidecar instead of the ones found (repeat for more)",
+    )
+    parser.add_argument(
+        "--no-terraform",
+        action="store_true",
+        help="do not read `terraform output`; use only the flags",
+    )
+    aws = parser.add_argument_group("AWS")
+    aws.add_argument("--region", metavar="R", help="AWS region (default: AWS_REGION / profile)")
+    aws.add_argument(
+        "--target-group-arn",
+        action="append",
+        default=[],
+        metavar="ARN",
+        help="an NLB target group to check (repeat for more)",
+    )
+    aws.add_argument(
+        "--name",
+        metavar="NAME",
+        help="find the target groups tagged stashkit:deployment=NAME (the `name` variable)",
+    )
+    azure = parser.add_argument_group("Azure")
+    azure.add_argument("--resource-group", metavar="RG", help="the deployment's resource group")
+    azure.add_argument(
+        "--subscription", metavar="S", help="Azure subscription id (default: AZURE_SUBSCRIPTION_ID)"
+    )
+    azure.add_argument(
+        "--container-group",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="check only this container group (default: every one in the resource group)",
+    )
+    parser.set_defaults(handler=run)
+
+
+class VerifyFailed(StashkitError):
+    """The deployment did not become healthy in time (exit 1)."""
+
+
+def read_terraform_outputs(deployment: str) -> Mapping[str, object]:
+    """The deployment's ``terraform output`` values, or ``{}`` when there are none to read."""
+    workdir = DEPLOYMENTS_DIR / deployment
+    if not (workdir / ".terraform").is_dir() and not (workdir / "terraform.tfstate").is_file():
+        return {}
+    try:
+        from ..terraform import TerraformRunner, find_terraform
+
+        runner = TerraformRunner(find_terraform().path, workdir, stream=False)
+        return {name: output.value for name, output in runner.outputs().items()}
+    except (ImportError, StashkitError):
+        return {}
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str) and v]
+    return [value] if isinstance(value, str) and value else []
+
+
+def _refs(urls: list[str]) -> list[SidecarRef]:
+    refs = []
+    for url in urls:
+        base = url.rstrip("/")
+        refs.append(SidecarRef(base.split("://", 1)[-1], base))
+    return refs
+
+
+def build_platform(
+    args: argparse.Namespace, factories: Factories, outputs: Callable[[], Mapping[str, object]]
+) -> tuple[Platform | None, list[SidecarRef], str]:
+    """What to check, and a sentence saying so."""
+    sidecars = _refs(args.sidecar_url)
+    if args.deployment.startswith("azure"):
+        resource_group = args.resource_group or next(
+            iter(_strings(outputs().get("resource_group_name"))), None
+        )
+        if not resource_group:
+            raise UsageError(
+                "no resource group: pass --resource-group (or apply the deployment first so "
+                "`terraform output resource_group_name` has it)"
+            )
+        client = factories.aci_client(cloud.azure_subscription(args.subscription))
+        aci = AciPlatform(client, resource_group, names=args.container_group, port=args.port)
+        return aci, sidecars, f"container groups in {resource_group}"
+    session = factories.boto3_session(args.region)
+    arns = list(args.target_group_arn)
+    if not arns and args.name:
+        try:
+            arns = target_groups_tagged(session, args.name)
+        except Exception as exc:
+            raise cloud.CloudError(describe_error(exc)) from exc
+        if not arns:
+            raise UsageError(f"no target groups tagged stashkit:deployment={args.name}")
+    if not arns and not sidecars:
+        arns = _strings(outputs().get("target_group_arns"))
+        if not arns:
+            sidecars = _refs(_strings(outputs().get("sidecar_urls")))
+    if not arns and not sidecars:
+        raise UsageError(
+            "nothing to verify: pass --target-group-arn / --sidecar-url or --name, or apply "
+            f"{args.deployment} first so `terraform output` lists them"
+        )
+    platform = AwsPlatform(session, arns, port=args.port) if arns else None
+    what = f"{len(arns)} target group(s)" if arns else ""
+    if sidecars:
+        what += (" and " if what else "") + f"{len(sidecars)} sidecar(s)"
+    elif arns:
+        what += " and the sidecars of their instances"
+    return platform, sidecars, what
+
+
+def run(
+    args: argparse.Namespace,
+    factories: Factories | None = None,
+    outputs_reader: OutputsReader = read_terraform_outputs,
+) -> int:
+    factories = factories or cloud.DEFAULT_FACTORIES
+    if args.timeout < 0 or args.interval <= 0 or args.http_timeout <= 0:
+        raise UsageError("--timeout must be >= 0, --interval and --http-timeout more than 0")
+    cache: dict[str, Mapping[str, object]] = {}
+
+    def outputs() -> Mapping[str, object]:
+        if args.no_terraform:
+            return {}
+        if "v" not in cache:
+            cache["v"] = outputs_reader(args.deployment)
+        return cache["v"]
+
+    platform, sidecars, what = build_platform(args, factories, outputs)
+    status = StatusLine()
+    status.update(f"verify: checking {what} of {args.deployment} (up to {args.timeout:g} s)")
+    with factories.http_client(args.http_timeout) as http:
+        verifier = Verifier(
+            platform,
+            SidecarHealth(http),
+            sidecar_urls=sidecars,
+            timeout=args.timeout,
+            interval=args.interval,
+            clock=time.monotonic,
+            sleep=time.sleep,
+            progress=status.update,
+        )
+        try:
+            report = verifier.run()
+        finally:
+            status.done()
+    _print(report, args)
+    if not report.ok:
+        raise VerifyFailed(
+            f"{args.deployment} not serving after {report.elapsed_s:.0f} s: {report.reasons()}"
+        )
+    return 0
+
+
+def _print(report: VerifyReport, args: argparse.Namespace) -> None:
+    if args.json:
+        document = {"deployment": args.deployment, **report.as_json()}
+        sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(render_checks(report.checks))
+        verdict = "serving" if report.ok else "NOT serving"
+        sys.stdout.write(
+            f"\n{args.deployment}: {verdict} ({sum(c.ok for c in report.checks)}/"
+            f"{len(report.checks)} checks pass, {report.elapsed_s:.0f} s, "
+            f"{report.rounds} round(s))\n"
+        )
+    sys.stdout.flush()

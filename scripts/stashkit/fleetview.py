@@ -1,0 +1,304 @@
+"""The fleet-wide view: every sidecar's ``/api/stats`` fetched at once, one row each.
+
+:func:`fetch_fleet` asks all sidecars concurrently (one ``httpx.AsyncClient``, its timeouts
+bound each request); a sidecar that does not answer is a row marked ``unreachable``, never an
+exception. :func:`parse_stats` reads the stats document tolerantly: a field that is missing
+stays ``None`` (shown as ``-``), it is never turned into a zero that looks real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import httpx
+
+from .cloud import describe_error
+from .file_sd import Target
+from .textui import format_duration, format_number, format_percent, table
+
+__all__ = [
+    "Endpoint",
+    "FleetMonitor",
+    "FleetRow",
+    "FleetTotals",
+    "endpoints_from_targets",
+    "endpoints_from_urls",
+    "fetch_fleet",
+    "fleet_json",
+    "parse_stats",
+    "render_fleet",
+]
+
+UNREACHABLE = "unreachable"
+SERVING = frozenset({"healthy", "degraded"})
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    url: str
+
+
+def endpoints_from_targets(targets: Sequence[Target]) -> list[Endpoint]:
+    """``host:port`` targets of a file_sd file as sidecar base URLs, named by their labels."""
+    seen: dict[str, Endpoint] = {}
+    for target in targets:
+        url = f"http://{target.address}"
+        seen.setdefault(url, Endpoint(target.name, url))
+    return list(seen.values())
+
+
+def endpoints_from_urls(urls: Sequence[str]) -> list[Endpoint]:
+    endpoints = []
+    for raw in urls:
+        url = raw.rstrip("/")
+        if "://" not in url:
+            url = f"http://{url}"
+        endpoints.append(Endpoint(httpx.URL(url).netloc.decode() or url, url))
+    return endpoints
+
+
+@dataclass(frozen=True)
+class FleetRow:
+    name: str
+    url: str
+    reachable: bool
+    health: str
+    reasons: tuple[str, ...] = ()
+    error: str | None = None
+    version: str | None = None
+    uptime_s: float | None = None
+    input_eps: float | None = None
+    output_eps: float | None = None
+    queue_events: int | None = None
+    heap_percent: float | None = None
+    restarts: int | None = None
+    failures: int | None = None
+
+    def as_json(self) -> dict[str, object]:
+        document = asdict(self)
+        document["reasons"] = list(self.reasons)
+        return document
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _integer(value: Any) -> int | None:
+    number = _number(value)
+    return None if number is None else round(number)
+
+
+def _section(document: dict[str, Any], key: str) -> dict[str, Any]:
+    value = document.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def parse_stats(endpoint: Endpoint, document: Any) -> FleetRow:
+    """One row from a sidecar's ``/api/stats`` document (see status_sidecar.views.stats_json)."""
+    if not isinstance(document, dict):
+        return FleetRow(
+            endpoint.name, endpoint.url, True, "invalid", error="stats not a JSON object"
+        )
+    health = _section(document, "health")
+    logstash = _section(document, "logstash")
+    events = _section(document, "events")
+    reasons = health.get("reasons")
+    log_types = document.get("log_types")
+    failures: int | None = None
+    if isinstance(log_types, list):
+        failed = [_number(row.get("failed")) for row in log_types if isinstance(row, dict)]
+        known = [f for f in failed if f is not None]
+        failures = round(sum(known)) if known else None
+    version = logstash.get("version")
+    return FleetRow(
+        name=endpoint.name,
+        url=endpoint.url,
+        reachable=True,
+        health=str(health.get("status") or "unknown"),
+        reasons=tuple(str(r) for r in reasons) if isinstance(reasons, list) else (),
+        version=version if isinstance(version, str) else None,
+        uptime_s=_number(logstash.get("uptime_s")),
+        input_eps=_number(events.get("input_eps")),
+        output_eps=_number(events.get("output_eps")),
+        queue_events=_integer(_section(document, "queue").get("events")),
+        heap_percent=_number(_section(document, "jvm").get("heap_used_percent")),
+        restarts=_integer(document.get("restarts")),
+        failures=failures,
+    )
+
+
+async def _fetch_one(client: httpx.AsyncClient, endpoint: Endpoint) -> FleetRow:
+    url = f"{endpoint.url}/api/stats"
+    try:
+        response = await client.get(url)
+        response.raise_for_status()
+        document = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        return FleetRow(
+            endpoint.name, endpoint.url, False, UNREACHABLE, error=describe_error(exc) or str(exc)
+        )
+    return parse_stats(endpoint, document)
+
+
+async def fetch_fleet(endpoints: Sequence[Endpoint], client: httpx.AsyncClient) -> list[FleetRow]:
+    """Every sidecar's stats, concurrently, in the order given."""
+    return list(await asyncio.gather(*(_fetch_one(client, e) for e in endpoints)))
+
+
+@dataclass(frozen=True)
+class FleetTotals:
+    instances: int
+    by_health: dict[str, int] = field(default_factory=dict)
+    input_eps: float = 0.0
+    output_eps: float = 0.0
+    queue_events: int = 0
+    restarts: int = 0
+    failures: int = 0
+    max_heap_percent: float | None = None
+
+    @classmethod
+    def of(cls, rows: Sequence[FleetRow]) -> FleetTotals:
+        by_health: dict[str, int] = {}
+        for row in rows:
+            by_health[row.health] = by_health.get(row.health, 0) + 1
+        heaps = [r.heap_percent for r in rows if r.heap_percent is not None]
+        return cls(
+            instances=len(rows),
+            by_health=dict(sorted(by_health.items())),
+            input_eps=round(sum(r.input_eps or 0.0 for r in rows), 3),
+            output_eps=round(sum(r.output_eps or 0.0 for r in rows), 3),
+            queue_events=sum(r.queue_events or 0 for r in rows),
+            restarts=sum(r.restarts or 0 for r in rows),
+            failures=sum(r.failures or 0 for r in rows),
+            max_heap_percent=max(heaps) if heaps else None,
+        )
+
+    @property
+    def serving(self) -> int:
+        """Sidecars that answer ``healthy`` or ``degraded`` (their Logstash takes traffic)."""
+        return sum(n for status, n in self.by_health.items() if status in SERVING)
+
+    @property
+    def all_serving(self) -> bool:
+        return self.instances > 0 and self.serving == self.instances
+
+    def summary(self) -> str:
+        return ", ".join(f"{n} {status}" for status, n in self.by_health.items()) or "no sidecars"
+
+
+def fleet_json(rows: Sequence[FleetRow], totals: FleetTotals) -> dict[str, object]:
+    return {"instances": [r.as_json() for r in rows], "totals": asdict(totals)}
+
+
+HEADERS = [
+    "INSTANCE",
+    "HEALTH",
+    "VERSION",
+    "UPTIME",
+    "IN/S",
+    "OUT/S",
+    "QUEUE",
+    "HEAP",
+    "RESTARTS",
+    "FAILURES",
+    "REASONS",
+]
+_RIGHT = (3, 4, 5, 6, 7, 8, 9)
+
+
+def render_fleet(rows: Sequence[FleetRow], totals: FleetTotals) -> str:
+    """The table: one row per sidecar, reasons last (or the error of an unreachable one)."""
+    body = []
+    for r in rows:
+        reasons = "; ".join(r.reasons) if r.reachable else (r.error or "")
+        body.append(
+            [
+                r.name,
+                r.health,
+                r.version or "-",
+                format_duration(r.uptime_s),
+                format_number(r.input_eps),
+                format_number(r.output_eps),
+                format_number(r.queue_events),
+                format_percent(r.heap_percent),
+                format_number(r.restarts),
+                format_number(r.failures),
+                reasons,
+            ]
+        )
+    footer = [
+        [
+            f"TOTAL ({totals.instances})",
+            f"{totals.serving}/{totals.instances} ok",
+            "",
+            "",
+            format_number(totals.input_eps),
+            format_number(totals.output_eps),
+            format_number(totals.queue_events),
+            f"max {format_percent(totals.max_heap_percent)}",
+            format_number(totals.restarts),
+            format_number(totals.failures),
+            totals.summary(),
+        ]
+    ]
+    return table(HEADERS, body, right=_RIGHT, footer=footer)
+
+
+class FleetMonitor:
+    """Fetches the fleet once or every ``interval`` seconds (``--watch``).
+
+    ``endpoints`` is called before each fetch, so a targets file that ``stashkit discover``
+    rewrites is re-read; ``client_factory`` makes the one AsyncClient used for the whole run.
+    """
+
+    def __init__(
+        self,
+        endpoints: Callable[[], list[Endpoint]],
+        client_factory: Callable[[], httpx.AsyncClient],
+    ) -> None:
+        self.endpoints = endpoints
+        self.client_factory = client_factory
+
+    def once(self) -> tuple[list[FleetRow], FleetTotals]:
+        async def main() -> list[FleetRow]:
+            async with self.client_factory() as client:
+                return await fetch_fleet(self.endpoints(), client)
+
+        rows = asyncio.run(main())
+        return rows, FleetTotals.of(rows)
+
+    def watch(
+        self,
+        show: Callable[[list[FleetRow], FleetTotals], None],
+        *,
+        interval: float,
+        refreshes: int | None = None,
+    ) -> int:
+        """Fetch and ``show`` every ``interval`` s until Ctrl-C (or ``refreshes``); returns how
+        many refreshes were shown. KeyboardInterrupt ends it quietly."""
+        shown = 0
+
+        async def main() -> None:
+            nonlocal shown
+            async with self.client_factory() as client:
+                while True:
+                    started = asyncio.get_running_loop().time()
+                    rows = await fetch_fleet(self.endpoints(), client)
+                    show(rows, FleetTotals.of(rows))
+                    shown += 1
+                    if refreshes is not None and shown >= refreshes:
+                        return
+                    elapsed = asyncio.get_running_loop().time() - started
+                    await asyncio.sleep(max(interval - elapsed, 0.0))
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(main())
+        return shown
