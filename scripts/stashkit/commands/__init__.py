@@ -11,7 +11,16 @@ import argparse
 import importlib
 from typing import Any
 
-COMMANDS: tuple[str, ...] = ("render", "plan", "apply", "destroy")
+COMMANDS: tuple[str, ...] = (
+    "render",
+    "plan",
+    "apply",
+    "destroy",
+    "build-push",
+    "discover",
+    "verify",
+    "fleet",
+)
 """Subcommand modules, in ``--help`` order (plan, apply, destroy, build-push, discover, verify,
 fleet and replay join as they are written)."""
 
