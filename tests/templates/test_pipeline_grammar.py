@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
+
 from stashkit.config import DeploymentConfig
 from stashkit.render import INPUT_IDS, PENDING_CATALOG_IDS, container_environment
 from status_sidecar.catalog import UNCLASSIFIED_FILTER_ID
