@@ -6,12 +6,12 @@ kinds = { "microseg" => "DCFPolicyEvent", "mitm" => "WebInspection", "suricata" 
           "vpn_session" => "VPNSession" }
 log_type = event.get("[@metadata][log_type]").to_s
 action = (event.get("action") || event.get("[suricataDataJson][alert][action]")).to_s.downcase
-warn = %w[deny drop blocked].include?(action) ||
+notable = %w[deny drop blocked].include?(action) ||
        (log_type == "fqdn" && !event.get("drop").nil?) ||
        (log_type == "tunnel_status" && event.get("new_state") == "Down")
 record = {
   "timestamp" => (event.get("@timestamp").to_f * 1000).to_i,
-  "severity" => warn ? "WARN" : "INFO",
+  "severity" => notable ? "WARN" : "INFO",
   "content" => event.get("message").to_s,
   "log.source" => ENV.fetch("DT_LOG_SOURCE", "aviatrix"),
   "aviatrix.event.type" => kinds.fetch(log_type, log_type),
