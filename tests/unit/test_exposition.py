@@ -327,3 +327,16 @@ def test_collect_should_not_touch_its_input(harness: Harness) -> None:
     collect(inp)
     collect(inp)
     assert inp == frozen
+
+
+def test_should_gzip_a_large_exposition_when_asked() -> None:
+    with sidecar_with_fake(Settings(history_file="")) as h:  # nothing changes between GETs
+        h.poll()
+        h.poll()
+        plain = h.client.get("/metrics", headers={"Accept-Encoding": "identity"})
+        zipped = h.client.get("/metrics", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.headers["vary"] == "Accept-Encoding"
+    assert int(zipped.headers["content-length"]) < len(plain.content) / 3
+    assert zipped.text == plain.text  # httpx decodes it
