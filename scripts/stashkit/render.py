@@ -30,6 +30,9 @@ import jinja2
 
 from status_sidecar.catalog import (
     AZURE_STREAMS,
+    INPUT_IDS,
+    SYSLOG_TLS_SECRETS,
+    UNCLASSIFIED_DROP_ID,
     UNCLASSIFIED_FILTER_ID,
     Catalog,
     OutputType,
@@ -42,7 +45,6 @@ from .errors import RenderError, UsageError
 __all__ = [
     "DEPLOYMENTS",
     "INPUT_IDS",
-    "PENDING_CATALOG_IDS",
     "TEMPLATES_DIR",
     "TFVARS_KEYS",
     "TLS_SECRET_FILES",
@@ -80,28 +82,11 @@ PIPELINE_FILE = "pipeline.conf"
 SCRIPT_FILE = "run-containers.sh"
 TFVARS_FILE = "stashkit.auto.tfvars.json"
 
-INPUT_IDS: tuple[str, ...] = ("syslog-tcp", "syslog-udp", "syslog-tls")
-"""Ids of the pipeline's inputs (the sidecar does not break inputs down by log type)."""
-
-PENDING_CATALOG_IDS: Mapping[str, str] = types.MappingProxyType(
-    {
-        # The drop that follows the `unclassified` filter, and the webhook-test output that
-        # carries unclassified events. The sidecar counts both in its `other` row, as it does any
-        # id it does not know; they belong in the catalog (asked for in the render issue).
-        "unclassified-drop": "filter",
-        "webhook-unclassified": "output",
-    }
-)
-
 TLS_SECRET_FILES: Mapping[str, str] = types.MappingProxyType(
-    {
-        # Secret store name -> file name under the TLS directory, for syslog over TLS. Not yet in
-        # the catalog (asked for in the render issue); the CA is needed only for client_auth.
-        "SYSLOG_TLS_CERT": "server.crt",
-        "SYSLOG_TLS_KEY": "server.key",
-        "SYSLOG_TLS_CA": "ca.crt",
-    }
+    {s.name: s.file for s in SYSLOG_TLS_SECRETS}
 )
+"""Secret-store name -> file name under the TLS directory, for syslog over TLS (from the
+catalog's :data:`~status_sidecar.catalog.SYSLOG_TLS_SECRETS`)."""
 TLS_CONTAINER_DIR = "/usr/share/logstash/config/tls"
 
 
@@ -254,8 +239,7 @@ class Renderer:
         self.env.filters["shquote"] = shquote
         self.env.filters["ls"] = ls_string
         self.env.filters["ls_code"] = ls_code
-        known = self.catalog.known_plugin_ids() | set(INPUT_IDS) | set(PENDING_CATALOG_IDS)
-        self._known_ids = frozenset(known)
+        self._known_ids = self.catalog.known_plugin_ids()
         self.env.globals.update(
             fail=_fail,
             pid=self._pid,
@@ -330,11 +314,15 @@ class Renderer:
             "log_types": [self.catalog.log_type(k) for k in output_type.log_types],
             "classification_order": self.catalog.log_type_keys,
             "unclassified_id": UNCLASSIFIED_FILTER_ID,
+            "unclassified_drop_id": UNCLASSIFIED_DROP_ID,
             "azure_streams": AZURE_STREAMS,
             "environment": logstash_environment(config, output_type),
             "secrets": secret_names(output_type),
             "destination_label": destination_label(config, output_type),
             "tls_secret_files": TLS_SECRET_FILES,
+            "tls_secrets": [
+                s for s in SYSLOG_TLS_SECRETS if config.tls.client_auth or not s.client_auth_only
+            ],
             "tls_container_dir": TLS_CONTAINER_DIR,
         }
 

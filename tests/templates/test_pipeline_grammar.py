@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from stashkit.config import DeploymentConfig
-from stashkit.render import INPUT_IDS, PENDING_CATALOG_IDS, container_environment
-from status_sidecar.catalog import UNCLASSIFIED_FILTER_ID
+from stashkit.render import container_environment
+from status_sidecar.catalog import UNCLASSIFIED_DROP_ID, UNCLASSIFIED_FILTER_ID
 
 from .support import CATALOG, OUTPUT_TYPES, RENDERER, make_config
 
@@ -191,8 +191,8 @@ def _expected_filter_ids(config: DeploymentConfig) -> Counter[str]:
     ids += list(CATALOG.drop_filters)
     ids += sorted(CATALOG.global_filter_ids)
     ids.append(UNCLASSIFIED_FILTER_ID)
-    if config.output_type != "webhook-test":
-        ids.append("unclassified-drop")
+    if output_type.unclassified_output_id is None:
+        ids.append(UNCLASSIFIED_DROP_ID)
     ids += list(output_type.all_filter_ids())
     return Counter(ids)
 
@@ -212,13 +212,10 @@ def test_should_give_every_plugin_a_unique_known_id(
     ids = Counter(p.id for _, p in plugins)
     assert [i for i, n in ids.items() if n > 1] == []
     for kind, plugin in plugins:
-        if kind == "input":
-            assert plugin.id in INPUT_IDS
-        elif plugin.id in PENDING_CATALOG_IDS:
-            assert PENDING_CATALOG_IDS[plugin.id] == kind
-        else:
-            role = CATALOG.role(plugin.id, kind)  # type: ignore[arg-type]
-            assert role.kind != "other", f"{kind} id {plugin.id} is not in the catalog"
+        assert plugin.id is not None
+        role = CATALOG.role(plugin.id, kind)  # type: ignore[arg-type]
+        assert role.kind != "other", f"{kind} id {plugin.id} is not in the catalog"
+        assert (role.kind == "input") is (kind == "input")
 
 
 def test_should_carry_exactly_the_catalog_ids(pipeline: tuple[DeploymentConfig, Config]) -> None:
@@ -226,8 +223,8 @@ def test_should_carry_exactly_the_catalog_ids(pipeline: tuple[DeploymentConfig, 
     output_type = CATALOG.output_types[config.output_type]
     outputs = Counter(p.id for _, p in parsed.plugins("output"))
     expected_outputs = Counter(output_type.all_output_ids())
-    if config.output_type == "webhook-test":
-        expected_outputs["webhook-unclassified"] += 1
+    if output_type.unclassified_output_id is not None:
+        expected_outputs[output_type.unclassified_output_id] += 1
     assert outputs == expected_outputs
     filters = Counter(p.id for _, p in parsed.plugins("filter"))
     assert filters == _expected_filter_ids(config)

@@ -14,7 +14,12 @@ import pytest
 
 from status_sidecar.catalog import (
     AZURE_STREAMS,
+    INPUT_IDS,
+    SYSLOG_TLS_SECRETS,
+    UNCLASSIFIED_DROP_ID,
+    UNCLASSIFIED_DROP_REASON,
     UNCLASSIFIED_FILTER_ID,
+    UNCLASSIFIED_OUTPUT_ID,
     Catalog,
     DropFilter,
     EnvVar,
@@ -275,6 +280,36 @@ def test_should_map_unclassified_filter() -> None:
     assert CATALOG.role("unclassified", "filter") == PluginRole("unclassified", ())
 
 
+def test_should_map_the_unclassified_drop_and_output_to_no_log_type() -> None:
+    assert UNCLASSIFIED_DROP_ID == "unclassified-drop"
+    assert UNCLASSIFIED_OUTPUT_ID == "webhook-unclassified"
+    assert CATALOG.role("unclassified-drop", "filter") == PluginRole(
+        "drop", (), UNCLASSIFIED_DROP_REASON
+    )
+    assert CATALOG.role("webhook-unclassified", "output") == PluginRole("output", ())
+    assert CATALOG.output_types["webhook-test"].unclassified_output_id == "webhook-unclassified"
+    others = [o for o in CATALOG.output_types.values() if o.key != "webhook-test"]
+    assert all(o.unclassified_output_id is None for o in others)
+    assert CATALOG.detect_output_type(["webhook-unclassified"]) == "webhook-test"
+
+
+def test_should_know_the_syslog_inputs() -> None:
+    assert INPUT_IDS == ("syslog-tcp", "syslog-udp", "syslog-tls")
+    for plugin_id in INPUT_IDS:
+        assert CATALOG.role(plugin_id, "input") == PluginRole("input", ())
+        assert CATALOG.role(plugin_id, "filter") == PluginRole("other", ())
+
+
+def test_should_name_the_syslog_tls_secrets_and_files() -> None:
+    assert [(s.name, s.file, s.client_auth_only) for s in SYSLOG_TLS_SECRETS] == [
+        ("SYSLOG_TLS_CERT", "server.crt", False),
+        ("SYSLOG_TLS_KEY", "server.key", False),
+        ("SYSLOG_TLS_CA", "ca.crt", True),
+    ]
+    secret_envs = {v.name for o in CATALOG.output_types.values() for v in o.env}
+    assert not {s.name for s in SYSLOG_TLS_SECRETS} & secret_envs  # files, never env vars
+
+
 @pytest.mark.parametrize(("plugin_id", "log_types"), sorted(EXPECTED_OUTPUTS.items()))
 def test_should_map_output_id_to_the_log_types_it_serves(
     plugin_id: str, log_types: tuple[str, ...]
@@ -328,6 +363,7 @@ def test_should_know_every_expected_id() -> None:
         | set(EXPECTED_DROPS)
         | set(EXPECTED_OUTPUTS)
         | {"date-to-timestamp", "add-unix-time", "unclassified"}
+        | {"unclassified-drop", "webhook-unclassified", *INPUT_IDS}
     )
     assert expected <= CATALOG.known_plugin_ids()
 
@@ -338,6 +374,7 @@ def test_should_know_no_id_outside_the_expected_tables() -> None:
         | set(EXPECTED_DROPS)
         | set(EXPECTED_OUTPUTS)
         | {"date-to-timestamp", "add-unix-time", "unclassified"}
+        | {"unclassified-drop", "webhook-unclassified", *INPUT_IDS}
     )
     assert CATALOG.known_plugin_ids() == expected
 
@@ -346,7 +383,7 @@ def test_should_give_every_known_id_exactly_one_role() -> None:
     for plugin_id in CATALOG.known_plugin_ids():
         roles = [
             role
-            for kind in ("filter", "output")
+            for kind in ("input", "filter", "output")
             if (role := CATALOG.role(plugin_id, kind)).kind != "other"
         ]
         assert len(roles) == 1, (plugin_id, roles)

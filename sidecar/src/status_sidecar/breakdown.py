@@ -1,7 +1,10 @@
 """Per-log-type rows (received, sent, dropped with reasons, failed, eps) from plugin counters.
 
 The catalog says which plugin id belongs to which log type. A plugin id it does not
-know lands in the `other` row rather than vanishing. A shared output (one output
+know lands in the `other` row rather than vanishing. Unclassified events are counted in
+the `other` row too: received by the `unclassified` filter, dropped by `unclassified-drop`,
+sent by `webhook-unclassified` (each event passes the filter once, so nothing is counted
+twice). A shared output (one output
 serving several log types, e.g. `dynatrace-logs`) cannot say which type each event
 was, so its counts are split in proportion to what each type received, and the row
 says so (`estimated`).
@@ -102,20 +105,22 @@ def _account(
             row.received = plugin.events_in or 0
             received_delta[row.key] = moved("in")
         row.plugin_ids.append(plugin.id)
-    elif role.kind == "drop" and role.log_types:
-        row = rows[role.log_types[0]]
+    elif role.kind == "drop":
+        # A drop of no log type (`unclassified-drop`) drops unclassified events: `other` row.
+        row = rows[role.log_types[0] if role.log_types else OTHER]
         dropped = max((plugin.events_in or 0) - (plugin.events_out or 0), 0)
         row.dropped += dropped
         reason = role.reason or plugin.id
         row.drop_reasons[reason] = row.drop_reasons.get(reason, 0) + dropped
         row.plugin_ids.append(plugin.id)
-    elif role.kind == "output" and len(role.log_types) == 1:
-        row = rows[role.log_types[0]]
+    elif role.kind == "output" and len(role.log_types) <= 1:
+        # An output of no log type (`webhook-unclassified`) sends unclassified events: `other`.
+        row = rows[role.log_types[0] if role.log_types else OTHER]
         row.sent += plugin.events_out or 0
         row.failed += plugin.failures or 0
         row.sent_per_s += moved("out")
         row.plugin_ids.append(plugin.id)
-    elif role.kind == "output" and role.log_types:
+    elif role.kind == "output":
         bucket = shared.setdefault(plugin.id, _Shared(role.log_types))
         bucket.sent += plugin.events_out or 0
         bucket.failed += plugin.failures or 0

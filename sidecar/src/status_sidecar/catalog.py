@@ -12,9 +12,13 @@ Vocabulary
   output plugin ids per log type and the output-specific filter ids (Azure ASIM/time/cleanup,
   Dynatrace and Zabbix builders) that prepare those events.
 * A plugin id's *role* says how the sidecar counts it: a log-type filter, a drop (with a reason),
-  a global filter, an output (for one or several log types), the ``unclassified`` catch-all, or
-  ``other`` for anything unknown (auto-generated 64-hex ids, hand-written extras). Unknown ids are
-  never an error: they land in the ``other`` row.
+  a global filter, an output (for one or several log types), the ``unclassified`` catch-all, a
+  syslog ``input``, or ``other`` for anything unknown (auto-generated 64-hex ids, hand-written
+  extras). Unknown ids are never an error: they land in the ``other`` row.
+* Unclassified events (no log type matched) pass the ``unclassified`` filter, then either the
+  ``unclassified-drop`` drop (a drop of no log type) or, for webhook-test, the
+  ``webhook-unclassified`` output (an output of no log type). The sidecar counts all three in its
+  ``other`` row: received from ``unclassified``, dropped and sent from the other two.
 
 Deliberate differences from the original connector (see FORMATS.md sections 4-6 and 8):
 * nine log types (vpn_session included); the Azure output sends fqdn (``azure-fqdn``) and every
@@ -34,9 +38,14 @@ from typing import Literal
 __all__ = [
     "AZURE_STREAMS",
     "GLOBAL_FILTER_IDS",
+    "INPUT_IDS",
     "LOG_TYPE_KEYS",
     "STOCK_LOGSTASH_IMAGE",
+    "SYSLOG_TLS_SECRETS",
+    "UNCLASSIFIED_DROP_ID",
+    "UNCLASSIFIED_DROP_REASON",
     "UNCLASSIFIED_FILTER_ID",
+    "UNCLASSIFIED_OUTPUT_ID",
     "AzureStream",
     "Catalog",
     "DropFilter",
@@ -46,11 +55,12 @@ __all__ = [
     "PluginKind",
     "PluginRole",
     "RoleKind",
+    "TlsSecret",
     "default_catalog",
 ]
 
 PluginKind = Literal["input", "filter", "output", "codec"]
-RoleKind = Literal["log_type", "drop", "global", "output", "unclassified", "other"]
+RoleKind = Literal["log_type", "drop", "global", "output", "unclassified", "input", "other"]
 
 STOCK_LOGSTASH_IMAGE = "docker.elastic.co/logstash/logstash"
 """Repository of the stock Logstash image; output types with no extra plugins run it as is."""
@@ -58,7 +68,19 @@ STOCK_LOGSTASH_IMAGE = "docker.elastic.co/logstash/logstash"
 UNCLASSIFIED_FILTER_ID = "unclassified"
 """Id of the filter a message matching no log type passes; counted in the ``other`` row."""
 
+UNCLASSIFIED_DROP_ID = "unclassified-drop"
+"""Id of the drop that follows the ``unclassified`` filter (every output type but webhook-test)."""
+
+UNCLASSIFIED_DROP_REASON = "Unclassified (no log type matched)"
+
+UNCLASSIFIED_OUTPUT_ID = "webhook-unclassified"
+"""Id of the webhook-test output that sends unclassified events instead of dropping them."""
+
 GLOBAL_FILTER_IDS: frozenset[str] = frozenset({"date-to-timestamp", "add-unix-time"})
+
+INPUT_IDS: tuple[str, ...] = ("syslog-tcp", "syslog-udp", "syslog-tls")
+"""Ids of the pipeline's syslog inputs: TCP and UDP on the syslog port, TLS (TCP) when enabled.
+The sidecar does not break inputs down by log type; the role only says the id is ours."""
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -113,6 +135,9 @@ class OutputType:
     """Log type key -> output plugin ids serving it (a shared id appears under several keys)."""
     filter_ids: Mapping[str, tuple[str, ...]]
     """Log type key -> output-specific filter ids (empty tuple when there are none)."""
+    unclassified_output_id: str | None = None
+    """The output that sends unclassified events (webhook-test); ``None``: they are dropped by
+    :data:`UNCLASSIFIED_DROP_ID`."""
 
     @property
     def uses_stock_image(self) -> bool:
@@ -162,7 +187,34 @@ class AzureStream:
         return f"AZURE_STREAM_{self.token}"
 
 
+@dataclass(frozen=True)
+class TlsSecret:
+    """One piece of syslog-over-TLS material: a secret-store name and the file Logstash reads.
+
+    The values live only in the secret store (SSM SecureString on AWS, a secret volume on ACI);
+    the container script writes them to ``file`` in the TLS directory mounted into Logstash.
+    """
+
+    name: str
+    file: str
+    description: str
+    client_auth_only: bool = False
+    """Needed only for mutual TLS (the CA that client certificates must chain to)."""
+
+
+SYSLOG_TLS_SECRETS: tuple[TlsSecret, ...] = (
+    TlsSecret("SYSLOG_TLS_CERT", "server.crt", "PEM certificate (with chain) of the TLS listener."),
+    TlsSecret("SYSLOG_TLS_KEY", "server.key", "PEM private key of that certificate (PKCS#8)."),
+    TlsSecret(
+        "SYSLOG_TLS_CA",
+        "ca.crt",
+        "PEM CA certificate(s) that syslog clients' certificates must chain to.",
+        client_auth_only=True,
+    ),
+)
+
 _OTHER = PluginRole("other", ())
+_INPUT = PluginRole("input", ())
 
 
 @dataclass(frozen=True)
@@ -203,6 +255,8 @@ class Catalog:
 
     def role(self, plugin_id: str, kind: PluginKind) -> PluginRole:
         """How to count ``plugin_id`` of the given plugin kind; unknown ids are ``other``."""
+        if kind == "input":
+            return _INPUT if plugin_id in INPUT_IDS else _OTHER
         if kind == "filter":
             return self._filter_roles.get(plugin_id, _OTHER)
         if kind == "output":
@@ -241,8 +295,8 @@ class Catalog:
         return self.profiles[profile]
 
     def known_plugin_ids(self) -> frozenset[str]:
-        """Every filter and output plugin id the catalog knows."""
-        return frozenset(self._filter_roles) | frozenset(self._output_roles)
+        """Every input, filter and output plugin id the catalog knows."""
+        return frozenset(INPUT_IDS) | frozenset(self._filter_roles) | frozenset(self._output_roles)
 
 
 # --------------------------------------------------------------------------------------------
@@ -290,6 +344,7 @@ def _build_roles(
     filters: dict[str, PluginRole] = {}
     outputs: dict[str, PluginRole] = {}
     claims: dict[str, str] = {}
+    unclassified_outputs: set[str] = set()
 
     check_types("filter_ids", catalog.filter_ids)
     for key, ids in catalog.filter_ids.items():
@@ -307,6 +362,8 @@ def _build_roles(
     for plugin_id in catalog.global_filter_ids:
         _claim(filters, claims, plugin_id, PluginRole("global", ()), "globals")
     _claim(filters, claims, UNCLASSIFIED_FILTER_ID, PluginRole("unclassified", ()), "unclassified")
+    unclassified_drop = PluginRole("drop", (), UNCLASSIFIED_DROP_REASON)
+    _claim(filters, claims, UNCLASSIFIED_DROP_ID, unclassified_drop, "unclassified")
 
     served: dict[str, list[str]] = {}
     for name, output_type in catalog.output_types.items():
@@ -338,6 +395,8 @@ def _build_roles(
         for key, ids in output_type.filter_ids.items():
             for plugin_id in ids:
                 _claim(filters, claims, plugin_id, PluginRole("log_type", (key,)), where)
+        if output_type.unclassified_output_id is not None:
+            unclassified_outputs.add(output_type.unclassified_output_id)
 
     order = {key: index for index, key in enumerate(keys)}
     for plugin_id, served_types in served.items():
@@ -346,6 +405,11 @@ def _build_roles(
         outputs[plugin_id] = PluginRole(
             "output", tuple(sorted(served_types, key=order.__getitem__))
         )
+    for plugin_id in sorted(unclassified_outputs):
+        if plugin_id in filters or plugin_id in outputs:
+            raise ValueError(f"unclassified output id {plugin_id!r} is already used")
+        # An output of no log type: the sidecar counts what it sends in the `other` row.
+        outputs[plugin_id] = PluginRole("output", ())
 
     for profile, members in catalog.profiles.items():
         check_types(f"profile {profile}", members)
@@ -704,6 +768,7 @@ def _output_types() -> Mapping[str, OutputType]:
             destination_env=(),
             output_ids=_per_type("webhook", all_types),
             filter_ids=_no_filters(all_types),
+            unclassified_output_id=UNCLASSIFIED_OUTPUT_ID,
         ),
     )
     return types.MappingProxyType({o.key: o for o in built})
