@@ -66,10 +66,9 @@ def _optional_url(name: str, raw: str) -> str:
     """An http(s) URL or "" (the sink is off). Credentials never go in the URL."""
     if raw == "":
         return ""
-    url = _url(name, raw)
-    if urlsplit(url).username is not None:
+    if "@" in urlsplit(raw).netloc:  # checked first: the value is never echoed
         raise SettingsError(f"{name}: put credentials in their own settings, not in the URL")
-    return url
+    return _url(name, raw)
 
 
 def _flag(name: str, raw: str) -> bool:
