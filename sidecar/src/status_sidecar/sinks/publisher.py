@@ -114,7 +114,6 @@ class Publisher:
         self.restored: Restored | None = None
         self._pending: deque[str] = deque(maxlen=PENDING_LINES_MAX)
         self._seen_at: float | None = None
-        self._health = "starting"
         self._wake: dict[str, asyncio.Event] = {}
         self._ready: asyncio.Event | None = None
         self._stop_event: asyncio.Event | None = None
@@ -127,7 +126,6 @@ class Publisher:
         """After every poll (on the event loop, never blocks): queue the new history line,
         wake the push sinks on a Logstash restart."""
         del now
-        self._health = health
         store = self._store
         if store.latest is None or store.latest_at == self._seen_at:
             return
