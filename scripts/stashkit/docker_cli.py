@@ -75,6 +75,9 @@ class DockerCli:
             if password and password in reason:  # never echo it, whatever docker says
                 reason = reason.replace(password, "***")
             raise DockerError(f"docker login {server} failed (exit {result.returncode}): {reason}")
+        if result.stderr.strip() and password not in result.stderr:
+            self.output.write(result.stderr)  # docker's warnings (credential storage...)
+            self.output.flush()
 
     def build(
         self,

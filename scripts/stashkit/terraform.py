@@ -31,7 +31,9 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -189,6 +191,26 @@ def _process_environment(env: Mapping[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
+@contextlib.contextmanager
+def _interrupts_to_terraform() -> Iterator[list[int]]:
+    """While Terraform runs, Ctrl-C is Terraform's: it gets SIGINT from the terminal like this
+    process and stops gracefully (saving its state); this process keeps waiting for it instead of
+    dying first. The yielded list records the interrupts received."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def record(signum: int, _frame: object) -> None:
+        received.append(signum)
+
+    previous = signal.signal(signal.SIGINT, record)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @dataclass
 class TerraformRunner:
     """Terraform in one working directory, through python-terraform.
@@ -238,12 +260,19 @@ class TerraformRunner:
             raise UsageError(f"{self.working_dir} is not a directory")
         sys.stdout.flush()
         sys.stderr.flush()
-        with warnings.catch_warnings(), _process_environment(self.environment()):
+        with (
+            warnings.catch_warnings(),
+            _process_environment(self.environment()),
+            _interrupts_to_terraform() as interrupts,
+        ):
             warnings.filterwarnings("ignore", _WARN_DEPRECATION, DeprecationWarning)
             try:
-                return method(*args, **kwargs)
+                result = method(*args, **kwargs)
             except OSError as exc:
                 raise TerraformError(f"cannot run {self.binary}: {exc.strerror or exc}") from exc
+        if interrupts:
+            raise TerraformError("interrupted; Terraform stopped", 130)
+        return result
 
     def _run(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> TerraformResult:
         options: dict[str, Any] = {"no_color": IsNotFlagged if self.color else IsFlagged}

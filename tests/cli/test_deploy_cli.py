@@ -9,6 +9,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -408,3 +409,42 @@ def test_should_let_terraform_ask_for_confirmation_on_a_terminal(
     assert SECRET not in output
     apply_call = [r for r in env.records() if r["argv"][0] == "apply"]  # type: ignore[index]
     assert "-input=true" in apply_call[0]["argv"]  # type: ignore[operator]
+
+
+def test_should_let_terraform_stop_gracefully_on_ctrl_c(env: Env) -> None:
+    """Ctrl-C reaches Terraform (same process group); stashkit waits for it to stop and save
+    its state, then exits 130 with one line."""
+    (env.workdir / "slow.tf").write_text(
+        'resource "terraform_data" "slow" {\n'
+        '  provisioner "local-exec" {\n'
+        '    command = "sleep 60"\n'
+        "  }\n"
+        "}\n"
+    )
+    environ = dict(env.environ, NO_COLOR="1")
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stashkit.cli", *env.argv("apply", DEPLOYMENT, "--auto-approve")],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=environ,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    assert proc.stdout is not None
+    output = ""
+    with proc.stdout:
+        for line in proc.stdout:
+            output += line
+            if "Provisioning with 'local-exec'" in line:
+                time.sleep(0.3)
+                os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does
+    code = proc.wait(timeout=60)
+    assert code == 130, output
+    assert time.monotonic() - started < 40
+    assert "Interrupt received." in output
+    assert "Gracefully shutting down..." in output
+    assert output.rstrip().endswith("stashkit: interrupted; Terraform stopped")
+    assert "Traceback" not in output
+    assert (env.workdir / "terraform.tfstate").is_file()  # Terraform saved its state
