@@ -29,7 +29,6 @@ module "host" {
   pipeline_config            = var.pipeline_config
   container_script           = var.container_script
   sidecar_image              = var.sidecar_image
-  logstash_environment       = var.logstash_environment
   logstash_secrets           = var.logstash_secrets
   kms_key_arn                = var.kms_key_arn
   architecture               = var.architecture

@@ -84,7 +84,7 @@ variable "container_script" {
 }
 
 variable "logstash_environment" {
-  description = "Non-secret environment for the Logstash container."
+  description = "Non-secret environment for the Logstash container. On AWS the rendered container script already carries it; declared so `stashkit render` output applies unchanged."
   type        = map(string)
   default     = {}
   nullable    = false

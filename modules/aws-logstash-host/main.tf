@@ -14,12 +14,11 @@ locals {
   # keys() of a sensitive map is sensitive; the names are not secret, their values are.
   secret_names = nonsensitive(toset(keys(var.logstash_secrets)))
 
+  # The container script carries the non-secret environment itself (`stashkit render`).
   object_prefix = "config"
-  env_file      = join("", concat(["# Non-secret Logstash environment, written by Terraform (stashkit)\n"], [for k, v in var.logstash_environment : "${k}=${v}\n"]))
   objects = {
-    pipeline = { key = "${local.object_prefix}/pipeline/logstash.conf", content = var.pipeline_config, content_type = "text/plain" }
+    pipeline = { key = "${local.object_prefix}/pipeline.conf", content = var.pipeline_config, content_type = "text/plain" }
     script   = { key = "${local.object_prefix}/run-containers.sh", content = var.container_script, content_type = "text/x-shellscript" }
-    env      = { key = "${local.object_prefix}/logstash.env", content = local.env_file, content_type = "text/plain" }
   }
 
   # What the host boots with: a change here changes the user data, so instances are replaced.
@@ -37,19 +36,17 @@ locals {
     pipeline_sha256 = sha256(local.objects.pipeline.content)
     script_key      = local.objects.script.key
     script_sha256   = sha256(local.objects.script.content)
-    env_key         = local.objects.env.key
-    env_sha256      = sha256(local.objects.env.content)
   })
 
   ami_id = var.ami_id != null ? var.ami_id : nonsensitive(data.aws_ssm_parameter.al2023[0].insecure_value)
 }
 
 ################################################################################
-# Configuration bucket: the rendered pipeline, container script and environment
+# Configuration bucket: the rendered pipeline and container script
 ################################################################################
 
 resource "aws_s3_bucket" "this" {
-  #checkov:skip=CKV_AWS_18:Access logs of a bucket holding three Terraform-written files add a second bucket for no reader; CloudTrail data events cover audit when needed.
+  #checkov:skip=CKV_AWS_18:Access logs of a bucket holding two Terraform-written files add a second bucket for no reader; CloudTrail data events cover audit when needed.
   #checkov:skip=CKV_AWS_144:Cross-region replication of rendered files that Terraform rewrites on every apply brings nothing; the source of truth is the operator's config.
   #checkov:skip=CKV2_AWS_62:No consumer for event notifications: instances read the files once at boot.
   bucket_prefix = "${var.name}-stashkit-"

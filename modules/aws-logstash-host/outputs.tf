@@ -39,7 +39,7 @@ output "user_data_base64" {
 }
 
 output "config_sha256" {
-  description = "Fingerprint of what the host boots with (rendered files, environment, sidecar image)."
+  description = "Fingerprint of what the host boots with (rendered files, sidecar image)."
   value       = local.config_sha256
 }
 

@@ -89,18 +89,6 @@ variable "sidecar_image" {
   nullable    = false
 }
 
-variable "logstash_environment" {
-  description = "Non-secret environment for the Logstash container, written to /etc/stashkit/logstash.env on the host."
-  type        = map(string)
-  default     = {}
-  nullable    = false
-
-  validation {
-    condition     = alltrue([for k, v in var.logstash_environment : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k)) && !strcontains(v, "\n")])
-    error_message = "logstash_environment keys must be environment variable names and values must be single lines."
-  }
-}
-
 variable "logstash_secrets" {
   description = "Secret environment for the Logstash container by variable name. Stored as SSM SecureString parameters /<name>/logstash/<KEY>; pass it with TF_VAR_logstash_secrets, never in a tfvars file."
   type        = map(string)

@@ -182,3 +182,16 @@ def test_tfvars_example_should_set_only_declared_variables_and_no_secret(deploym
     assert assigned <= declared, f"undeclared: {sorted(assigned - declared)}"
     assert "logstash_secrets" not in assigned
     assert "TF_VAR_logstash_secrets" in example
+
+
+def test_boot_script_should_set_only_what_the_container_script_reads() -> None:
+    """The boot script (Terraform) and the container script (templates/) meet on STASHKIT_*
+    environment variables: each one the boot script sets is documented by the template."""
+    boot = (REPO / "modules/aws-logstash-host/templates/boot.sh.tftpl").read_text()
+    template = REPO / "templates/container/base.sh.j2"
+    if not template.exists():
+        pytest.skip("templates/container/base.sh.j2 is not there yet")
+    documented = set(re.findall(r"^#\s+(STASHKIT_\w+)\s", template.read_text(), re.M))
+    passed = set(re.findall(r"\b(STASHKIT_\w+)=", boot))
+    assert passed, "the boot script passes its settings as STASHKIT_* variables"
+    assert passed <= documented, f"not read by the container script: {passed - documented}"
