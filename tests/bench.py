@@ -27,6 +27,7 @@ import httpx
 
 from status_sidecar.model import NodeStats
 from status_sidecar.store import Store
+from tests import bench_metrics
 from tests.bench_logs import bench_tail
 from tests.fakes.fake_logstash import FakeLogstash, generate_big_log
 from tests.integration.sidecar_server import free_port, wait_until
@@ -223,6 +224,38 @@ def bench_parse_store() -> list[Row]:
     ]
 
 
+def metrics_rows() -> list[Row]:
+    render = bench_metrics.bench_render(plugins=500, repeat=20)
+    size = bench_metrics.bench_history_size(10.0)
+    restore = bench_metrics.bench_restore(10.0)
+    return [
+        (
+            f"/metrics with {render['plugins']:.0f} plugins ({render['series']:,.0f} series)",
+            f"render {render['text_ms']:.1f} ms, GET {render['http_get_ms']:.1f} ms, "
+            f"{render['text_kb']:,.0f} KB",
+            "",
+        ),
+        (
+            "remote_write push, 500 plugins",
+            f"encode {render['remote_write_encode_ms']:.0f} ms + snappy "
+            f"{render['remote_write_snappy_ms']:.0f} ms, "
+            f"{render['remote_write_snappy_kb']:,.0f} KB",
+            "off the event loop",
+        ),
+        (
+            "history file per 24 h at 10 s",
+            f"{size['mb_per_24h']:.1f} MB ({size['bytes_per_line']:.0f} B/line, "
+            f"<= {size['mb_max_before_compaction']:.1f} MB before compaction)",
+            "",
+        ),
+        (
+            "restore of a full 24 h history file",
+            f"{restore['restore_ms']:.0f} ms ({restore['points']:,.0f} points)",
+            "off the event loop",
+        ),
+    ]
+
+
 def print_table(rows: list[Row]) -> None:
     widths = [max(len(r[i]) for r in [*rows, ("figure", "measured", "goal")]) for i in range(3)]
     header = ("figure", "measured", "goal")
@@ -248,10 +281,7 @@ def main() -> int:
         rows += bench_parse_store()
         rows += bench_tail_big(big)
         rows += bench_health(log, big, args.wrk_seconds)
-        with contextlib.suppress(ImportError):
-            from tests import bench_metrics  # issue 4's figures, when present
-
-            rows += bench_metrics.rows()
+        rows += metrics_rows()
         rows += bench_rss(log, args.rss_seconds)
     print_table(rows)
     return 0

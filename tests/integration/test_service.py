@@ -55,6 +55,7 @@ def log_file(tmp_path: Path) -> Path:
 
 def settings_for(url: str, log: Path, **overrides: Any) -> Settings:
     base = Settings(
+        history_file="",
         logstash_url=url,
         log_path=log,
         poll_interval=0.2,

@@ -109,7 +109,9 @@ def client(tmp_path: Path, logstash: Logstash, clock: FakeClock) -> Iterator[Tes
         )
         + f"[2026-11-22T10:01:00,000][ERROR][logstash.outputs.http    ] auth {SECRET} failed\n"
     )
-    settings = Settings(log_path=log, poll_interval=10, destination="https://splunk:8088")
+    settings = Settings(
+        log_path=log, history_file="", poll_interval=10, destination="https://splunk:8088"
+    )
     http = httpx.AsyncClient(transport=httpx.MockTransport(logstash.handler))
     app = create_app(
         settings,

@@ -38,7 +38,7 @@ def test_should_log_once_per_state_change(caplog: pytest.LogCaptureFixture) -> N
     async def scenario() -> None:
         clock = Clock()
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-            sidecar = build_sidecar(Settings(), http, clock, environ={})
+            sidecar = build_sidecar(Settings(history_file=""), http, clock, environ={})
             for _ in range(5):
                 clock.t += 10
                 await sidecar.poller.poll_once()
@@ -67,7 +67,7 @@ def test_should_survive_a_transport_exception() -> None:
 
     async def scenario() -> str | None:
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-            sidecar = build_sidecar(Settings(), http, Clock(), environ={})
+            sidecar = build_sidecar(Settings(history_file=""), http, Clock(), environ={})
             assert await sidecar.poller.poll_once() is None
             return sidecar.store.last_error
 
