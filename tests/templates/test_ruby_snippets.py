@@ -122,37 +122,143 @@ def test_should_name_session_events_and_end_reasons() -> None:
     assert odd["session_end_reason_text"] == "unknown"
 
 
+# The unit convention (templates/README.md): number x unit, K=1024, M=1024^2, G=1024^3,
+# T=1024^4, the unit letter in either case, a trailing b/B ignored, no unit = 1; rounded to an
+# integer. Anything else is not a rate: the field keeps its text (the builders leave it out).
+RATES: dict[str, int | None] = {
+    "186.97Kb": round(186.97 * 1024),
+    "158.35KB": round(158.35 * 1024),
+    "3.73": 4,
+    "0": 0,
+    "12B": 12,
+    "12b": 12,
+    "1.5MB": round(1.5 * 1024**2),
+    "2.1 MB": round(2.1 * 1024**2),
+    "1.2GB": round(1.2 * 1024**3),
+    "3Tb": 3 * 1024**4,
+    "7kb": 7 * 1024,
+    " 5.5K ": round(5.5 * 1024),
+    "N/A": None,
+    "1.2.3Kb": None,
+    "-5Kb": None,
+    "5Xb": None,
+    "": None,
+}
+
+
 def test_should_apply_the_unit_to_net_rates() -> None:
-    (event,) = run_ruby(
-        [
-            (
-                "net_rates",
-                {"total_rx_rate": "186.97Kb", "total_tx_rate": "3.73", "total_rx_tx_rate": "1.5MB"},
-                {},
-            )
-        ]
-    )
-    assert event["total_rx_rate"] == round(186.97 * 1024)
-    assert event["total_tx_rate"] == 4
-    assert event["total_rx_tx_rate"] == round(1.5 * 1024**2)
+    names = ("total_rx_rate", "total_tx_rate", "total_rx_tx_rate")
+    cases = [("net_rates", dict.fromkeys(names, raw), {}) for raw in RATES]
+    for raw, event in zip(RATES, run_ruby(cases), strict=True):
+        expected = RATES[raw]
+        values = [event[name] for name in names]
+        if expected is None:
+            assert values == [raw] * 3  # not a rate: left as it was
+        else:
+            assert values == [expected] * 3, raw
+            assert all(type(v) is int for v in values), raw
 
 
-def test_should_pair_cpu_cores_both_ways() -> None:
-    busy_first = sample("gw_sys_stats.log", 1).split("cpu_cores=", 1)[1]
-    name_first = sample("gw_sys_stats.log", 2).split("cpu_cores=", 1)[1]
-    first, second, empty = run_ruby(
+def test_should_read_rates_the_same_way_in_every_builder() -> None:
+    fields = ("total_rx_rate", "total_tx_rate", "total_rx_tx_rate")
+    cases: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+    for raw in RATES:
+        raw_meta = {f"raw_{f}": raw for f in (*fields, "total_rx_cum")}
+        cases.append(("zabbix_net", {"gateway": "gw", "@metadata": dict(raw_meta)}, {}))
+        cases.append(("dynatrace_net_mint", {"gateway": "gw", "@metadata": dict(raw_meta)}, {}))
+    events = run_ruby(cases)
+    for index, raw in enumerate(RATES):
+        zabbix, dynatrace = events[2 * index], events[2 * index + 1]
+        value = json.loads(zabbix["@metadata"]["zabbix_value"])
+        expected = RATES[raw]
+        if expected is None:
+            assert value == {}, raw
+            assert dynatrace["@metadata"]["dt_mint"] == "", raw
+            continue
+        assert value == dict.fromkeys((*fields, "total_rx_cum"), expected), raw
+        lines = dynatrace["@metadata"]["dt_mint"].splitlines()
+        assert len(lines) == 4, raw
+        assert all(f" gauge,{expected} " in line for line in lines), raw
+
+
+def _cores(text: str) -> list[dict[str, int]]:
+    """cpu_cores_parsed written short: ``1:2/16/4`` is name:min/max/avg, ``-`` = absent."""
+    cores = []
+    for item in text.split():
+        name, _, stats = item.partition(":")
+        core = {"name": int(name)}
+        for key, value in zip(("busy_min", "busy_max", "busy_avg"), stats.split("/"), strict=True):
+            if value != "-":
+                core[key] = int(value)
+        cores.append(core)
+    return cores
+
+
+def _busy(lo: int | None, hi: int | None, avg: int | None, t: int = 1772664933) -> str:
+    parts = [f"start:{{seconds:{t}  nanos:1}}", f"end:{{seconds:{t + 40}  nanos:2}}"]
+    parts += [f"{k}:{v}" for k, v in (("min", lo), ("max", hi), ("avg", avg)) if v is not None]
+    return "busy:{" + "  ".join(parts) + "}"
+
+
+def _list(*items: str) -> str:
+    return "[" + "  ".join(items) + "]"
+
+
+def test_should_pair_each_busy_with_the_name_before_it() -> None:
+    busy_first = _list(_busy(2, 16, 4), "name:1", _busy(1, 13, 3), "name:-1", _busy(2, 14, 4))
+    name_first = _list(
+        *("name:2", _busy(None, 8, 2), "name:3", _busy(None, 5, 1), "name:-1"),
+        *(_busy(None, 6, 1), _busy(None, 6, 1), "name:1", _busy(None, 5, 1)),
+    )
+    name_only = _list("name:4", "name:-1", _busy(1, 2, None))
+    first, second, third, empty, garbage = run_ruby(
         [
-            ("cpu_cores", {"cpu_cores": busy_first, "cpu_idle": "99"}, {}),
-            ("cpu_cores", {"cpu_cores": name_first, "cpu_idle": "100"}, {}),
-            ("cpu_cores", {"cpu_cores": "[]", "cpu_idle": "90"}, {}),
+            ("cpu_cores", {"cpu_cores": busy_first, "cpu_idle": 99.0}, {}),
+            ("cpu_cores", {"cpu_cores": name_first, "cpu_idle": 95.0}, {}),
+            ("cpu_cores", {"cpu_cores": name_only, "cpu_idle": 97.0}, {}),
+            ("cpu_cores", {"cpu_cores": "[]", "cpu_idle": 90.0}, {}),
+            ("cpu_cores", {"cpu_cores": 'name:x busy:{"}" min:1', "cpu_idle": 80.5}, {}),
         ]
     )
-    assert first["cpu_cores_parsed"][0] == {"busy_min": 2, "busy_max": 16, "busy_avg": 4, "name": 1}
-    assert first["cpu_aggregate_busy_avg"] == 3
-    assert (first["cpu_busy"], first["cpu_core_count"]) == (3, 1)
-    assert [c.get("name") for c in second["cpu_cores_parsed"]][:3] == [2, 3, -1]
-    assert second["cpu_core_count"] >= 2
-    assert (empty["cpu_busy"], empty["cpu_core_count"]) == (10.0, 0)
+    # busy first: that busy is core 0 (proto3 prints no name:0); the aggregate is the last one
+    assert first["cpu_cores_parsed"] == _cores("0:2/16/4 1:1/13/3 -1:2/14/4")
+    assert [first[f"cpu_aggregate_busy_{k}"] for k in ("min", "max", "avg")] == [2, 14, 4]
+    assert (first["cpu_busy"], first["cpu_core_count"]) == (4, 2)
+    assert second["cpu_cores_parsed"] == _cores("2:-/8/2 3:-/5/1 -1:-/6/1 0:-/6/1 1:-/5/1")
+    assert "cpu_aggregate_busy_min" not in second
+    assert (second["cpu_aggregate_busy_max"], second["cpu_aggregate_busy_avg"]) == (6, 1)
+    assert (second["cpu_busy"], second["cpu_core_count"]) == (1, 4)
+    # a name without busy is a core without values; an aggregate without avg gives its max
+    assert third["cpu_cores_parsed"] == [{"name": 4}, {"name": -1, "busy_min": 1, "busy_max": 2}]
+    assert (third["cpu_busy"], third["cpu_core_count"]) == (2, 1)
+    # nothing to pair: busy from cpu_idle, one decimal; no aggregate fields
+    assert (empty["cpu_cores_parsed"], empty["cpu_busy"], empty["cpu_core_count"]) == ([], 10.0, 0)
+    assert "cpu_aggregate_busy_avg" not in empty
+    # garbage: the one well-formed busy:{...} (no values) is core 0; nothing raises
+    assert garbage["cpu_cores_parsed"] == [{"name": 0}]
+    assert (garbage["cpu_busy"], garbage["cpu_core_count"]) == (19.5, 1)
+
+
+def test_should_keep_the_aggregate_within_its_cores_on_real_samples() -> None:
+    """On every real gateway sample the name:-1 aggregate lies within its cores' range (it is
+    their average at each instant) and the cores are numbered 0..n-1: the pairing is right."""
+    path = SAMPLES / "gw_sys_stats.log"
+    if not path.exists():
+        pytest.skip(f"{path} is not present")
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if "cpu_cores=" in line]
+    assert lines
+    cases = [("cpu_cores", {"cpu_cores": line.split("cpu_cores=", 1)[1]}, {}) for line in lines]
+    for line, event in zip(lines, run_ruby(cases), strict=True):
+        cores = event["cpu_cores_parsed"]
+        names = sorted(c["name"] for c in cores if c["name"] != -1)
+        assert names == list(range(len(names))), line
+        assert event["cpu_core_count"] == len(names)
+        (aggregate,) = [c for c in cores if c["name"] == -1]
+        others = [c for c in cores if c["name"] != -1]
+        for key in ("busy_min", "busy_max", "busy_avg"):
+            if key in aggregate:
+                values = [c[key] for c in others]
+                assert min(values) <= aggregate[key] <= max(values), (key, line)
 
 
 def test_should_build_the_hec_payloads() -> None:

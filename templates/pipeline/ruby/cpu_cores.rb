@@ -1,6 +1,9 @@
 # cpu-cores-parse: cpu_cores=[name:N busy:{... min:a max:b avg:c} ...] -> per-core busy values.
-# Pairing: when the list starts with a name, each busy takes the name before it; otherwise each
-# busy takes the name right after it (a busy may have none). name:-1 is the all-CPU aggregate.
+# The list is protobuf text of repeated {name, busy} entries, each printed `name:N busy:{...}`;
+# proto3 omits a zero field, so core 0 prints as a bare `busy:{...}`. Hence each busy belongs to
+# the name right before it, and a busy with no name before it is core 0. name:-1 is the all-CPU
+# aggregate. (The original paired a list that starts with a busy the other way round, which puts
+# the aggregate outside the range of its own cores on real gateway samples.)
 raw = event.get("cpu_cores").to_s
 items = raw.scan(/name:(-?\d+)|busy:\{((?:[^{}]|\{[^{}]*\})*)\}/).map do |name, busy|
   next [:name, name.to_i] if busy.nil?
@@ -11,26 +14,18 @@ items = raw.scan(/name:(-?\d+)|busy:\{((?:[^{}]|\{[^{}]*\})*)\}/).map do |name, 
   end
   [:busy, stats]
 end
-name_first = !items.empty? && items.first[0] == :name
 cores = []
-open = nil
+pending = nil
 items.each do |kind, value|
-  if name_first && kind == :name
-    open = { "name" => value }
-    cores << open
-  elsif name_first
-    (open || (cores << {}).last).merge!(value)
-    open = nil
-  elsif kind == :busy
-    open = value.dup
-    cores << open
-  elsif open
-    open["name"] = value
-    open = nil
+  if kind == :name
+    cores << { "name" => pending } unless pending.nil?
+    pending = value
   else
-    cores << { "name" => value }
+    cores << { "name" => pending || 0 }.merge(value)
+    pending = nil
   end
 end
+cores << { "name" => pending } unless pending.nil?
 event.set("cpu_cores_parsed", cores)
 agg = cores.find { |c| c["name"] == -1 }
 if agg
@@ -41,4 +36,4 @@ end
 busy = agg && (agg["busy_avg"] || agg["busy_max"])
 busy ||= (100 - event.get("cpu_idle").to_f).round(1) unless event.get("cpu_idle").nil?
 event.set("cpu_busy", busy) unless busy.nil?
-event.set("cpu_core_count", cores.count { |c| c.key?("name") && c["name"] != -1 })
+event.set("cpu_core_count", cores.count { |c| c["name"] != -1 })

@@ -4,8 +4,8 @@ ts = (event.get("@timestamp").to_f * 1000).to_i
 quote = ->(v) { "\"" + v.to_s.gsub(/["\\]/) { |c| "\\" + c } + "\"" }
 units = { "" => 1, "K" => 1024, "M" => 1024**2, "G" => 1024**3, "T" => 1024**4 }
 number = lambda do |raw|
-  m = raw.to_s.strip.match(/\A(\d+(?:\.\d+)?)\s*([KMGT]?)[bB]?\z/)
-  m ? (m[1].to_f * units[m[2]]).round : nil
+  m = raw.to_s.strip.match(/\A(\d+(?:\.\d+)?)\s*([KMGTkmgt]?)[bB]?\z/)
+  m ? (m[1].to_f * units[m[2].upcase]).round : nil
 end
 base = { "gateway" => event.get("gateway"), "alias" => event.get("alias"),
          "interface" => event.get("interface"), "public_ip" => event.get("public_ip"),

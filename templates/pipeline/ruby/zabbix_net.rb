@@ -2,8 +2,8 @@
 require "json"
 units = { "" => 1, "K" => 1024, "M" => 1024**2, "G" => 1024**3, "T" => 1024**4 }
 number = lambda do |raw|
-  m = raw.to_s.strip.match(/\A(\d+(?:\.\d+)?)\s*([KMGT]?)[bB]?\z/)
-  m ? (m[1].to_f * units[m[2]]).round : nil
+  m = raw.to_s.strip.match(/\A(\d+(?:\.\d+)?)\s*([KMGTkmgt]?)[bB]?\z/)
+  m ? (m[1].to_f * units[m[2].upcase]).round : nil
 end
 value = {}
 %w[total_rx_rate total_tx_rate total_rx_tx_rate total_rx_cum total_tx_cum total_rx_tx_cum].each do |f|
