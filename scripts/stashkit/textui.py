@@ -51,7 +51,9 @@ def table(
 
     lines = [line(headers), *(line(r) for r in rows)]
     if footer:
-        lines.append("-" * max(len(x) for x in lines))
+        # As wide as the columns, not as the longest free text in the last one.
+        rule = sum(widths[:-1]) + 2 * (len(widths) - 1) + len(headers[-1])
+        lines.append("-" * rule)
         lines.extend(line(r) for r in footer)
     return "\n".join(lines) + "\n"
 

@@ -243,6 +243,7 @@ class SidecarHealth:
         status = body.get("status") if isinstance(body, dict) else None
         reasons = body.get("reasons") if isinstance(body, dict) else None
         detail = "; ".join(str(r) for r in reasons) if isinstance(reasons, list) else ""
+        detail = detail or ref.url
         return Check(
             "sidecar",
             ref.name,

@@ -14,7 +14,7 @@ from azure.mgmt.containerinstance import ContainerInstanceManagementClient
 from moto import mock_aws
 
 from stashkit import cloud
-from tests.cli.support import REGION
+from tests.cli.support import REGION, Sidecar, running_sidecars
 from tests.fakes.fake_arm import ArmEndpoint, FakeArm, serve_fake_arm
 
 AWS_VARIABLES = (
@@ -88,13 +88,11 @@ class AwsWorld:
         }
 
     def target_group(self, name: str, tags: dict[str, str] | None = None) -> str:
+        extra: dict[str, Any] = {}
+        if tags:
+            extra["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
         arn: str = self.client("elbv2").create_target_group(
-            Name=name,
-            Protocol="TCP",
-            Port=5514,
-            VpcId=self.vpc_id,
-            TargetType="instance",
-            Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+            Name=name, Protocol="TCP", Port=5514, VpcId=self.vpc_id, TargetType="instance", **extra
         )["TargetGroups"][0]["TargetGroupArn"]
         return arn
 
@@ -141,3 +139,13 @@ def arm_factories(arm: ArmEndpoint, monkeypatch: pytest.MonkeyPatch) -> Iterator
     yield factories
     for client in made:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def sidecars(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Sidecar]]:
+    """Three real sidecars on loopback, each against its own fake Logstash: two healthy, the
+    third with its pipeline terminated (status red: ``unhealthy``). Shared by the discover,
+    verify and fleet tests, which only read from them."""
+    workdir = tmp_path_factory.mktemp("sidecars")
+    with running_sidecars(workdir, ["healthy", "healthy", "red"]) as started:
+        yield started

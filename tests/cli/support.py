@@ -78,7 +78,7 @@ def running_sidecars(workdir: Path, modes: Sequence[str]) -> Iterator[list[Sidec
     reports the status its mode leads to (``healthy``, or ``unhealthy`` for red/stuck)."""
     with contextlib.ExitStack() as stack:
         sidecars = []
-        for index, mode in enumerate(modes):
+        for index in range(len(modes)):
             fake = FakeLogstash(event_rate=300.0 + 100 * index, started_seconds_ago=900)
             server = FakeLogstashServer(fake)
             server.start()

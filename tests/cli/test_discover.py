@@ -467,19 +467,9 @@ def test_sigterm_should_stop_a_running_discover_cleanly(moto_server: str, tmp_pa
     )
     out = tmp_path / "targets.json"
     env = {**os.environ, "AWS_ENDPOINT_URL": moto_server, "PYTHONUNBUFFERED": "1"}
+    argv = ["discover", "--aws-asg", "sigterm-web", "--out", str(out), "--interval", "30"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "stashkit.cli",
-            "discover",
-            "--aws-asg",
-            "sigterm-web",
-            "--out",
-            str(out),
-            "--interval",
-            "30",
-        ],  # fmt: skip
+        [sys.executable, "-m", "stashkit.cli", *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from stashkit import cloud
-from tests.cli.support import cli, running_sidecars
+from tests.cli.support import Sidecar, cli
 from tests.fakes.fake_arm import ArmEndpoint, stashkit_group
 from tests.integration.sidecar_server import free_port, wait_until
 
@@ -88,38 +88,37 @@ def test_prometheus_should_scrape_the_sidecars_discover_found(
     prometheus: tuple[str, Path],
     arm: ArmEndpoint,
     arm_factories: cloud.Factories,
-    tmp_path: Path,
+    sidecars: list[Sidecar],
 ) -> None:
     prom_url, targets_file = prometheus
-    with running_sidecars(tmp_path, ["healthy", "healthy"]) as sidecars:
-        # Both container groups on loopback; each declares its sidecar's real port.
-        arm.fake.add(
-            "stashkit-rg",
-            *[
-                stashkit_group(
-                    f"edge-{n}-logstash", ip="127.0.0.1", sidecar_port=s.port, deployment="edge"
-                )
-                for n, s in enumerate(sidecars)
-            ],
-        )
-        result = cli(
-            "discover", "--azure-resource-group", "stashkit-rg", "--out", str(targets_file),
-            "--once",
-        )  # fmt: skip
-        assert result.code == 0, result.err
+    # Both container groups on loopback; each declares its sidecar's real port.
+    arm.fake.add(
+        "stashkit-rg",
+        *[
+            stashkit_group(
+                f"edge-{n}-logstash", ip="127.0.0.1", sidecar_port=s.port, deployment="edge"
+            )
+            for n, s in enumerate(sidecars[:2])
+        ],
+    )
+    result = cli(
+        "discover", "--azure-resource-group", "stashkit-rg", "--out", str(targets_file),
+        "--once",
+    )  # fmt: skip
+    assert result.code == 0, result.err
 
-        def both_up() -> list[dict[str, Any]]:
-            found = active_targets(prom_url)
-            up = [t for t in found if t["health"] == "up"]
-            return up if len(up) == 2 else []
+    def both_up() -> list[dict[str, Any]]:
+        found = active_targets(prom_url)
+        up = [t for t in found if t["health"] == "up"]
+        return up if len(up) == 2 else []
 
-        try:
-            wait_until(lambda: bool(both_up()), 30, "prometheus did not scrape both sidecars")
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}: {active_targets(prom_url)}") from None
-        found = both_up()
+    try:
+        wait_until(lambda: bool(both_up()), 30, "prometheus did not scrape both sidecars")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: {active_targets(prom_url)}") from None
+    found = both_up()
     assert sorted(t["scrapeUrl"] for t in found) == sorted(
-        f"http://127.0.0.1:{s.port}/metrics" for s in sidecars
+        f"http://127.0.0.1:{s.port}/metrics" for s in sidecars[:2]
     )
     for target in found:
         labels = target["labels"]

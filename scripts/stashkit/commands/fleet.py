@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -124,7 +125,10 @@ def run(args: argparse.Namespace, factories: Factories | None = None) -> int:
                 )
             out.flush()
 
-        monitor.watch(show, interval=args.interval)
+        try:
+            monitor.watch(show, interval=args.interval)
+        except BrokenPipeError:  # `stashkit fleet --watch --json | head -n 3`
+            _silence_stdout()
         return 0
 
     status = StatusLine(enabled=sys.stderr.isatty())
@@ -133,11 +137,21 @@ def run(args: argparse.Namespace, factories: Factories | None = None) -> int:
         rows, totals = monitor.once()
     finally:
         status.done()
-    if args.json:
-        out.write(json.dumps(fleet_json(rows, totals), indent=2, sort_keys=True) + "\n")
-    else:
-        out.write(render_fleet(rows, totals))
-    out.flush()
+    try:
+        if args.json:
+            out.write(json.dumps(fleet_json(rows, totals), indent=2, sort_keys=True) + "\n")
+        else:
+            out.write(render_fleet(rows, totals))
+        out.flush()
+    except BrokenPipeError:
+        _silence_stdout()
     if not totals.all_serving:
         raise FleetUnhealthy(f"fleet: {totals.summary()}")
     return 0
+
+
+def _silence_stdout() -> None:
+    """The reader went away: point stdout at /dev/null so the exit flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)

@@ -193,10 +193,10 @@ def build_platform(
             raise cloud.CloudError(describe_error(exc)) from exc
         if not arns:
             raise UsageError(f"no target groups tagged stashkit:deployment={args.name}")
-    if not arns and not sidecars:
+    if not arns:
         arns = _strings(outputs().get("target_group_arns"))
-        if not arns:
-            sidecars = _refs(_strings(outputs().get("sidecar_urls")))
+    if not arns and not sidecars:
+        sidecars = _refs(_strings(outputs().get("sidecar_urls")))
     if not arns and not sidecars:
         raise UsageError(
             "nothing to verify: pass --target-group-arn / --sidecar-url or --name, or apply "
