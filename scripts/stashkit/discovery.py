@@ -210,6 +210,8 @@ class CycleReport:
     targets: int = 0
     written: bool = False
     write_error: str | None = None
+    kept: list[str] = field(default_factory=list)
+    """Failed sources whose targets from an earlier cycle stay in the file."""
 
     @property
     def ok(self) -> bool:
@@ -260,6 +262,8 @@ class DiscoveryLoop:
                 raise
             except Exception as exc:  # one source failing must not end the loop
                 report.failures[source.description] = describe_error(exc)
+                if index in self._last_good:
+                    report.kept.append(source.description)
                 continue
             self._last_good[index] = found
             report.counts[source.description] = len(found)
@@ -281,8 +285,8 @@ class DiscoveryLoop:
             outcome = f"wrote {self.out} ({report.targets} targets)"
         else:
             outcome = f"{self.out} unchanged ({report.targets} targets)"
-        if report.failures and self._last_good:
-            outcome += ", last good answers kept for the failed sources"
+        if report.kept:
+            outcome += f", keeping the last good targets of {', '.join(report.kept)}"
         return f"cycle {self.cycles}: " + "; ".join([*parts, outcome])
 
     def run(self, *, once: bool = False, max_cycles: int | None = None) -> CycleReport:

@@ -3,6 +3,7 @@ SIGTERM. The real-Prometheus test is in test_discover_prometheus.py."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ import boto3
 import pytest
 
 from stashkit import cloud
+from stashkit.cli import build_parser
 from stashkit.cloud import Backoff
 from stashkit.discovery import AciSource, AsgSource, DiscoveryLoop
 from stashkit.file_sd import Target, read_file_sd, render_file_sd, write_if_changed
@@ -340,7 +342,9 @@ def test_a_failing_cycle_should_keep_the_last_targets_and_the_loop_going(
     assert not second.ok
     assert "HTTP 503" in second.failures["azure resource group rg"]
     assert out.read_text() == good, "a failed cycle must not drop the targets"
-    assert "FAILED" in recorder.lines[-1] and "last good answers kept" in recorder.lines[-1]
+    assert "FAILED" in recorder.lines[-1]
+    assert recorder.lines[-1].endswith("keeping the last good targets of azure resource group rg")
+    assert second.kept == ["azure resource group rg"]
 
     arm.fake.add("rg", stashkit_group("g3", ip="10.1.0.6"))
     third = loop.cycle()
@@ -418,16 +422,21 @@ def test_azure_without_a_subscription_should_say_so(
     assert "pass --subscription or set AZURE_SUBSCRIPTION_ID" in result.err
 
 
-def test_help_should_show_examples() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "stashkit.cli", "discover", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert completed.returncode == 0
-    assert "examples:" in completed.stdout and "file_sd_configs" in completed.stdout
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("discover", "file_sd_configs"),
+        ("verify", "Exit status: 0 once everything passes"),
+        ("fleet", "--watch"),
+    ],
+)
+def test_help_should_show_examples(command: str, expected: str) -> None:
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    text = subparsers.choices[command].format_help()
+    assert "examples:" in text
+    assert f"stashkit {command} " in text
+    assert expected in text
 
 
 # ---- SIGTERM (subprocess against a moto server) --------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -304,13 +303,3 @@ def test_azure_needs_a_resource_group(arm_factories: cloud.Factories) -> None:
     result = cli("verify", "azure-aci", "--no-terraform")
     assert result.code == 2
     assert "no resource group: pass --resource-group" in result.err
-
-
-def test_verify_help_should_explain_serving(tmp_path: Path) -> None:
-    del tmp_path
-    parser = build_parser()
-    sub = next(
-        action for action in parser._actions if action.__class__.__name__ == "_SubParsersAction"
-    )
-    text = sub.choices["verify"].format_help()  # type: ignore[attr-defined]
-    assert "examples:" in text and "Exit status: 0 once everything passes" in text
