@@ -112,28 +112,21 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   depends_on = [aws_s3_bucket_versioning.this]
 }
 
-data "aws_iam_policy_document" "bucket" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
 resource "aws_s3_bucket_policy" "this" {
   bucket = aws_s3_bucket.this.id
-  policy = data.aws_iam_policy_document.bucket.json
+  # Policies are built with jsonencode (not the aws_iam_policy_document data source) so that
+  # Terraform itself renders them and the offline plan tests can read every statement.
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:*"
+      Resource  = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+  })
 
   depends_on = [aws_s3_bucket_public_access_block.this]
 }
@@ -172,75 +165,60 @@ resource "aws_ssm_parameter" "this" {
 # Instance role: read this bucket's config prefix and these parameters, nothing else
 ################################################################################
 
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
+locals {
+  secret_arns = [for p in aws_ssm_parameter.this : p.arn]
 
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
-
-data "aws_iam_policy_document" "host" {
-  statement {
-    sid       = "ReadRenderedConfig"
-    actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.this.arn}/${local.object_prefix}/*"]
-  }
-
-  dynamic "statement" {
-    for_each = length(local.secret_names) > 0 ? [1] : []
-
-    content {
-      sid       = "ReadLogstashSecrets"
-      actions   = ["ssm:GetParameter", "ssm:GetParameters"]
-      resources = [for p in aws_ssm_parameter.this : p.arn]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.kms_key_arn != null ? [1] : []
-
-    content {
-      sid       = "DecryptViaSsmAndS3"
-      actions   = ["kms:Decrypt"]
-      resources = [var.kms_key_arn]
-
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["ssm.${local.region}.amazonaws.com", "s3.${local.region}.amazonaws.com"]
-      }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(var.ecr_repository_arns) > 0 ? [1] : []
-
-    content {
-      sid       = "EcrLogin"
-      actions   = ["ecr:GetAuthorizationToken"]
-      resources = ["*"] # GetAuthorizationToken has no resource-level permissions
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(var.ecr_repository_arns) > 0 ? [1] : []
-
-    content {
-      sid       = "EcrPull"
-      actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
-      resources = var.ecr_repository_arns
-    }
+  host_policy = {
+    Version = "2012-10-17"
+    Statement = concat(
+      [{
+        Sid      = "ReadRenderedConfig"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["${aws_s3_bucket.this.arn}/${local.object_prefix}/*"]
+      }],
+      length(local.secret_names) > 0 ? [{
+        Sid      = "ReadLogstashSecrets"
+        Effect   = "Allow"
+        Action   = ["ssm:GetParameter", "ssm:GetParameters"]
+        Resource = local.secret_arns
+      }] : [],
+      var.kms_key_arn != null ? [{
+        Sid       = "DecryptViaSsmAndS3"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt"]
+        Resource  = [var.kms_key_arn]
+        Condition = { StringEquals = { "kms:ViaService" = ["ssm.${local.region}.amazonaws.com", "s3.${local.region}.amazonaws.com"] } }
+      }] : [],
+      length(var.ecr_repository_arns) > 0 ? [
+        {
+          Sid      = "EcrLogin"
+          Effect   = "Allow"
+          Action   = ["ecr:GetAuthorizationToken"]
+          Resource = ["*"] # GetAuthorizationToken has no resource-level permissions
+        },
+        {
+          Sid      = "EcrPull"
+          Effect   = "Allow"
+          Action   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+          Resource = var.ecr_repository_arns
+        },
+      ] : [],
+    )
   }
 }
 
 resource "aws_iam_role" "this" {
-  name_prefix        = "${var.name}-logstash-"
-  description        = "stashkit ${var.name}: Logstash host"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
+  name_prefix = "${var.name}-logstash-"
+  description = "stashkit ${var.name}: Logstash host"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "ec2.amazonaws.com" }
+    }]
+  })
 
   tags = var.tags
 }
@@ -248,7 +226,7 @@ resource "aws_iam_role" "this" {
 resource "aws_iam_role_policy" "this" {
   name_prefix = "stashkit-host-"
   role        = aws_iam_role.this.id
-  policy      = data.aws_iam_policy_document.host.json
+  policy      = jsonencode(local.host_policy)
 }
 
 resource "aws_iam_role_policy_attachment" "ssm_core" {

@@ -398,6 +398,33 @@ def test_user_data_should_run_the_container_script_without_any_secret(
     assert "STASHKIT_SSM_PREFIX='/demo/logstash'" in text
     assert "install -d -m 0755 -o 1000 -g 1000 /var/log/logstash" in text
     assert 'bash "$CONFIG_DIR/run-containers.sh"' in text
+    by_type = {r["type"]: r["values"] for r in _state_resources(state)}
+    _assert_least_privilege(by_type)
+
+
+def _assert_least_privilege(by_type: dict[str, dict[str, Any]]) -> None:
+    """The host role reads this bucket's config prefix and these parameters, nothing else."""
+    bucket_arn = by_type["aws_s3_bucket"]["arn"]
+    param_arn = by_type["aws_ssm_parameter"]["arn"]
+    policy = json.loads(by_type["aws_iam_role_policy"]["policy"])
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert set(statements) == {"ReadRenderedConfig", "ReadLogstashSecrets"}
+    assert statements["ReadRenderedConfig"]["Action"] == ["s3:GetObject"]
+    assert statements["ReadRenderedConfig"]["Resource"] == [f"{bucket_arn}/config/*"]
+    assert statements["ReadLogstashSecrets"]["Action"] == ["ssm:GetParameter", "ssm:GetParameters"]
+    assert statements["ReadLogstashSecrets"]["Resource"] == [param_arn]
+    assert all(s["Effect"] == "Allow" for s in statements.values())
+    trust = json.loads(by_type["aws_iam_role"]["assume_role_policy"])
+    assert trust["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Principal": {"Service": "ec2.amazonaws.com"},
+        }
+    ]
+    (deny,) = json.loads(by_type["aws_s3_bucket_policy"]["policy"])["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def _state_resources(state: dict[str, Any]) -> list[dict[str, Any]]:
