@@ -457,3 +457,17 @@ def test_single_instance_should_be_replaced_when_what_it_boots_with_changes(
         plan = ws.plan(variables | change, secrets)
         actions = {rc["address"]: rc["change"]["actions"] for rc in plan["resource_changes"]}
         assert sorted(actions["aws_instance.this"]) == ["create", "delete"], (change, actions)
+
+
+@pytest.mark.parametrize("module", ["aws-nlb", "aws-logstash-host"])
+def test_module_terraform_tests_should_pass_against_the_stand_ins(
+    tmp_path: Path, standin_env: dict[str, str], module: str
+) -> None:
+    tfbin.copy_tree(REPO, tmp_path, ["modules"])
+    workdir = tmp_path / "modules" / module
+    init = tfbin.run_terraform(["init", "-backend=false", "-no-color"], workdir, env=standin_env)
+    assert init.returncode == 0, init.stderr
+    result = tfbin.run_terraform(["test", "-no-color"], workdir, env=standin_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    runs = sum(p.read_text().count('\nrun "') for p in (workdir / "tests").glob("*.tftest.hcl"))
+    assert f"Success! {runs} passed, 0 failed." in result.stdout

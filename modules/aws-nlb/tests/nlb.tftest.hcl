@@ -1,0 +1,162 @@
+# Plan-time tests of the NLB module. They need the aws provider's schema: the project runs them
+# offline with the stand-in providers (tests/terraform/test_plans.py), or run them with the real
+# provider and credentials: `terraform init && terraform test`.
+
+provider "aws" {
+  region = "eu-west-1"
+}
+
+variables {
+  name       = "demo"
+  vpc_id     = "vpc-0123456789abcdef0"
+  subnet_ids = ["subnet-0123456789abcdef0"]
+  target_groups = {
+    syslog    = { port = 5000, protocol = "TCP_UDP", health_check = { protocol = "HTTP", port = 3000, path = "/api/health" } }
+    dashboard = { port = 3000, protocol = "TCP", health_check = { protocol = "HTTP", port = 3000, path = "/healthz" } }
+  }
+}
+
+run "should_forward_each_target_group_on_its_own_listener" {
+  command = plan
+
+  assert {
+    condition     = aws_lb.this.load_balancer_type == "network" && aws_lb.this.enable_cross_zone_load_balancing
+    error_message = "a cross-zone network load balancer"
+  }
+  assert {
+    condition     = aws_lb_target_group.this["syslog"].protocol == "TCP_UDP" && aws_lb_target_group.this["syslog"].port == 5000
+    error_message = "syslog: one TCP_UDP group on 5000"
+  }
+  assert {
+    condition = (
+      aws_lb_target_group.this["syslog"].health_check[0].protocol == "HTTP" &&
+      aws_lb_target_group.this["syslog"].health_check[0].port == "3000" &&
+      aws_lb_target_group.this["syslog"].health_check[0].path == "/api/health" &&
+      aws_lb_target_group.this["syslog"].health_check[0].matcher == "200"
+    )
+    error_message = "syslog checks GET /api/health on 3000 and wants a 200"
+  }
+  assert {
+    condition     = aws_lb_target_group.this["syslog"].preserve_client_ip == "true"
+    error_message = "client IPs are preserved: the instances filter on the senders' addresses"
+  }
+  assert {
+    condition     = aws_lb_listener.this["dashboard"].port == 3000 && aws_lb_listener.this["dashboard"].protocol == "TCP"
+    error_message = "the dashboard listener forwards TCP 3000"
+  }
+}
+
+run "should_check_tcp_without_a_path" {
+  command = plan
+
+  variables {
+    target_groups = {
+      syslog = { port = 5000, protocol = "TCP_UDP", health_check = { protocol = "TCP", port = 5000 } }
+    }
+  }
+
+  assert {
+    condition = (
+      aws_lb_target_group.this["syslog"].health_check[0].protocol == "TCP" &&
+      aws_lb_target_group.this["syslog"].health_check[0].path == null &&
+      aws_lb_target_group.this["syslog"].health_check[0].matcher == null
+    )
+    error_message = "a TCP health check has no path and no matcher"
+  }
+}
+
+run "should_reject_a_bad_name" {
+  command = plan
+  variables {
+    name = "Demo_1"
+  }
+  expect_failures = [var.name]
+}
+
+run "should_reject_a_bad_vpc_id" {
+  command = plan
+  variables {
+    vpc_id = "my-vpc"
+  }
+  expect_failures = [var.vpc_id]
+}
+
+run "should_reject_no_subnets" {
+  command = plan
+  variables {
+    subnet_ids = []
+  }
+  expect_failures = [var.subnet_ids]
+}
+
+run "should_reject_no_target_group" {
+  command = plan
+  variables {
+    target_groups = {}
+  }
+  expect_failures = [var.target_groups]
+}
+
+run "should_reject_a_long_target_group_key" {
+  command = plan
+  variables {
+    target_groups = {
+      syslog-over-tcp = { port = 5000, protocol = "TCP", health_check = { protocol = "TCP", port = 5000 } }
+    }
+  }
+  expect_failures = [var.target_groups]
+}
+
+run "should_reject_the_logstash_api_port" {
+  command = plan
+  variables {
+    target_groups = {
+      api = { port = 9600, protocol = "TCP", health_check = { protocol = "TCP", port = 9600 } }
+    }
+  }
+  expect_failures = [var.target_groups]
+}
+
+run "should_reject_an_alb_protocol" {
+  command = plan
+  variables {
+    target_groups = {
+      web = { port = 80, protocol = "HTTP", health_check = { protocol = "TCP", port = 80 } }
+    }
+  }
+  expect_failures = [var.target_groups]
+}
+
+run "should_reject_an_http_check_without_a_path" {
+  command = plan
+  variables {
+    target_groups = {
+      syslog = { port = 5000, protocol = "TCP_UDP", health_check = { protocol = "HTTP", port = 3000 } }
+    }
+  }
+  expect_failures = [var.target_groups]
+}
+
+run "should_reject_a_bad_health_check_interval" {
+  command = plan
+  variables {
+    health_check_interval = 1
+  }
+  expect_failures = [var.health_check_interval]
+}
+
+run "should_reject_a_bad_health_check_threshold" {
+  command = plan
+  variables {
+    health_check_threshold = 11
+  }
+  expect_failures = [var.health_check_threshold]
+}
+
+run "should_reject_a_bad_deregistration_delay" {
+  command = plan
+  variables {
+    deregistration_delay = -1
+  }
+  expect_failures = [var.deregistration_delay]
+}
