@@ -102,25 +102,36 @@ class AwsPlatform:
             name = self._name(arn)
             health = self._elbv2.describe_target_health(TargetGroupArn=arn)
             descriptions = health.get("TargetHealthDescriptions", [])
-            if not descriptions:
-                rows.append(
-                    Check("nlb target group", name, False, "empty", "no registered targets")
-                )
+            healthy = 0
             for description in descriptions:
                 target = description["Target"]
-                state = description.get("TargetHealth", {})
-                detail = " ".join(x for x in (state.get("Reason"), state.get("Description")) if x)
+                health_ = description.get("TargetHealth", {})
+                state = health_.get("State", "unknown")
+                detail = " ".join(
+                    x for x in (health_.get("Reason"), health_.get("Description")) if x
+                )
+                # A draining target is on its way out (instance refresh, scale-in): it neither
+                # blocks nor counts, and its sidecar is not asked.
+                leaving = state == "draining"
+                healthy += state == "healthy"
                 rows.append(
                     Check(
                         "nlb target",
                         f"{name} {target['Id']}:{target.get('Port', '')}".rstrip(":"),
-                        state.get("State") == "healthy",
-                        state.get("State", "unknown"),
-                        detail,
+                        state == "healthy" or leaving,
+                        state,
+                        detail or ("leaving: not counted" if leaving else ""),
                     )
                 )
-                if target["Id"].startswith("i-") and target["Id"] not in instance_ids:
+                if (
+                    target["Id"].startswith("i-")
+                    and not leaving
+                    and target["Id"] not in instance_ids
+                ):
                     instance_ids.append(target["Id"])
+            if not healthy:
+                why = "no registered targets" if not descriptions else "no healthy target"
+                rows.append(Check("nlb target group", name, False, "not serving", why))
         return rows, self._sidecars(instance_ids)
 
     def _sidecars(self, instance_ids: list[str]) -> list[SidecarRef]:

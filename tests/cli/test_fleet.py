@@ -147,13 +147,13 @@ def test_requests_should_be_concurrent_and_bounded_by_the_timeout(
         second.listen(8)
         other = f"http://127.0.0.1:{second.getsockname()[1]}"
         started = time.monotonic()
-        result = cli("fleet", "--json", "--timeout", "0.8", *urls(sidecars[:1], black_hole, other))
+        result = cli("fleet", "--json", "--timeout", "1.0", *urls(sidecars[:1], black_hole, other))
         took = time.monotonic() - started
     assert result.code == 1
     rows = result.json()["instances"]
     assert [r["health"] for r in rows] == ["healthy", "unreachable", "unreachable"]
     assert all(r["error"].startswith("ReadTimeout") for r in rows[1:])
-    assert took < 1.6, f"two 0.8 s timeouts took {took:.1f} s: not concurrent"
+    assert took < 1.9, f"two 1 s timeouts took {took:.1f} s: not concurrent"
 
 
 def test_missing_fields_should_show_as_unknown_not_zero() -> None:

@@ -19,6 +19,7 @@ from stashkit.verification import AwsPlatform, SidecarHealth, Verifier
 from tests.cli.conftest import AwsWorld, unique
 from tests.cli.support import Sidecar, cli, health
 from tests.fakes.fake_arm import ArmEndpoint, stashkit_group
+from tests.integration.sidecar_server import wait_until
 
 FAST = ("--timeout", "1.5", "--interval", "0.2", "--http-timeout", "2")
 
@@ -154,6 +155,24 @@ def test_aws_should_wait_until_the_targets_turn_healthy(
     assert "verify:" in result.err  # the progress line while waiting
 
 
+def test_draining_targets_should_neither_block_nor_count(
+    aws: AwsWorld, sidecars: list[Sidecar], target_states: TargetStates
+) -> None:
+    ids, arns = deployment(aws)
+    target_states[ids[0]] = ("draining", "Target.DeregistrationInProgress", None)
+    argv = ["verify", "aws-ec2-autoscale", "--no-terraform", *FAST, "--json"]
+    result = cli(*argv, *flags("--target-group-arn", arns), "--sidecar-url", sidecars[0].url)
+    assert result.code == 0, result.err
+    leaving = [c for c in result.json()["checks"] if c["state"] == "draining"]
+    assert len(leaving) == 2 and all(c["ok"] for c in leaving)
+
+    target_states[ids[1]] = ("draining", "Target.DeregistrationInProgress", None)
+    result = cli(*argv, *flags("--target-group-arn", arns), "--sidecar-url", sidecars[0].url)
+    assert result.code == 1
+    groups = [c for c in result.json()["checks"] if c["kind"] == "nlb target group"]
+    assert [(c["ok"], c["detail"]) for c in groups] == [(False, "no healthy target")] * 2
+
+
 def test_aws_should_find_target_groups_by_the_deployment_tag(
     aws: AwsWorld, sidecars: list[Sidecar], target_states: TargetStates
 ) -> None:
@@ -283,18 +302,18 @@ def test_azure_should_wait_for_logstash_to_start(
     )
     arm.fake.add("stashkit-rg", group)
 
-    def start() -> None:
+    def start_when_the_second_round_lists() -> None:
+        # The first round is a list and a get: it sees Logstash waiting, whatever the timing.
+        wait_until(lambda: len(arm.fake.requests) >= 3, 10, "no second round", interval=0.01)
         group.containers[0].state = "Running"
 
-    timer = threading.Timer(0.6, start)
-    timer.start()
-    try:
-        result = cli(
-            "verify", "azure-aci", "--no-terraform", "--resource-group", "stashkit-rg",
-            "--timeout", "10", "--interval", "0.2", "--json",
-        )  # fmt: skip
-    finally:
-        timer.cancel()
+    flipper = threading.Thread(target=start_when_the_second_round_lists, daemon=True)
+    flipper.start()
+    result = cli(
+        "verify", "azure-aci", "--no-terraform", "--resource-group", "stashkit-rg",
+        "--timeout", "10", "--interval", "0.2", "--json",
+    )  # fmt: skip
+    flipper.join(5)
     assert result.code == 0, result.err
     assert result.json()["rounds"] >= 2
 
