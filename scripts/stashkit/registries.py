@@ -96,10 +96,14 @@ def _first_line(text: object) -> str:
 
 
 def default_ecr_client(region: str | None) -> ECRClient:
-    """A boto3 ECR client for ``region`` (``None``: the usual AWS configuration chain)."""
+    """A boto3 ECR client for ``region`` (``None``: ``AWS_REGION``, else boto3's own chain:
+    ``AWS_DEFAULT_REGION``, the profile's region)."""
+    import os
+
     import boto3
 
-    return boto3.session.Session(region_name=region).client("ecr")
+    chosen = region or os.environ.get("AWS_REGION") or None
+    return boto3.session.Session(region_name=chosen).client("ecr")
 
 
 def _aws_error(exc: Exception, action: str) -> StashkitError:
@@ -112,7 +116,7 @@ def _aws_error(exc: Exception, action: str) -> StashkitError:
     )
 
     if isinstance(exc, NoRegionError):
-        return UsageError("no AWS region: pass --region or set AWS_REGION")
+        return UsageError("no AWS region: pass --region or set AWS_REGION or AWS_DEFAULT_REGION")
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return RegistryError(
             f"{action}: no AWS credentials (set AWS_PROFILE or AWS_ACCESS_KEY_ID and "

@@ -239,7 +239,21 @@ def test_should_ask_for_a_region_when_there_is_none(
     monkeypatch.delenv("AWS_REGION", raising=False)
     code, _, err = run("--registry", "ecr", "--repository", "rr", "--tag", "1")
     assert code == 2
-    assert _error(err) == "stashkit: no AWS region: pass --region or set AWS_REGION"
+    assert _error(err) == (
+        "stashkit: no AWS region: pass --region or set AWS_REGION or AWS_DEFAULT_REGION"
+    )
+
+
+def test_should_take_the_region_from_aws_region(
+    world: World, aws: None, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "us-east-2")
+    code, out, err = run(
+        "--registry", "ecr", "--repository", "rr", "--tag", "1", "--create-repository"
+    )  # fmt: skip
+    assert code == 0, err
+    assert out == f"{ACCOUNT}.dkr.ecr.us-east-2.amazonaws.com/rr:1\n"
 
 
 def test_should_explain_missing_aws_credentials_in_one_line(
