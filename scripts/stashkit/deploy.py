@@ -208,14 +208,19 @@ class Deployer:
             if name == SECRETS_VARIABLE:
                 raise UsageError(f"--var {name}: secrets never go on the command line")
 
-        output_key = self._render(options, workdir)
+        # Everything that can fail without side effects first: config, secrets, Terraform.
+        config = load_config(options.config, self.catalog) if options.config else None
+        output_key = config.output_type if config else _tfvars_output_type(workdir)
         output_type = self._output_type(output_key)
         secrets = collect_secrets(output_type, self.environ, required=action != "destroy")
+        binary = self.find_binary(self.environ)
+
+        if config is not None:
+            render_deployment(options.deployment, config, deployments_dir=options.deployments_dir)
+            self.progress.line(f"rendered {options.deployment} ({output_key}) into {workdir}")
         if secrets.values:
             named = ", ".join(f"{n} (from {s})" for n, s in sorted(secrets.sources.items()))
             self.progress.line(f"secrets for Terraform: {named}")
-
-        binary = self.find_binary(self.environ)
         self.progress.line(f"terraform: {binary.path} (from {binary.source})")
         runner = self.runner_factory(
             binary=binary.path,
@@ -234,14 +239,6 @@ class Deployer:
         return code
 
     # -- steps ----------------------------------------------------------------------------
-
-    def _render(self, options: DeployOptions, workdir: Path) -> str | None:
-        if options.config is None:
-            return _tfvars_output_type(workdir)
-        config = load_config(options.config, self.catalog)
-        render_deployment(options.deployment, config, deployments_dir=options.deployments_dir)
-        self.progress.line(f"rendered {options.deployment} ({config.output_type}) into {workdir}")
-        return config.output_type
 
     def _output_type(self, key: str | None) -> OutputType | None:
         if key is None:

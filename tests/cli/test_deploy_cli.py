@@ -157,6 +157,7 @@ def test_should_refuse_to_plan_without_the_output_types_secrets(
         "(or SPLUNK_HEC_AUTH_FILE)"
     )
     assert env.records() == []
+    assert not (env.workdir / TFVARS_FILE).exists()  # nothing rendered before the refusal
 
 
 def test_should_take_the_output_type_from_a_previous_render(
