@@ -25,7 +25,7 @@ from moto import mock_aws
 from stashkit import cli
 from stashkit.buildpush import PLUGIN_VERSIONS
 from stashkit.commands import build_push
-from stashkit.config import DEFAULT_LOGSTASH_VERSION
+from stashkit.config import DEFAULT_LOGSTASH_VERSION, parse_config
 from stashkit.registries import ACR_REFRESH_USERNAME, ARM_SCOPE, RegistryError, _decode_ecr_token
 from status_sidecar.catalog import default_catalog
 
@@ -198,6 +198,15 @@ def test_should_create_the_ecr_repository_log_in_build_and_push(
     assert [c["argv"] for c in world.calls() if c["argv"][0] == "push"] == [["push", reference]]
     assert [c["argv"][0] for c in world.calls()] == ["login", "build", "push"]
     assert "The push refers to repository" in err  # docker's output is relayed on stderr
+    config = parse_config(
+        {
+            "output_type": "splunk-hec",
+            "sidecar_image": out.strip(),
+            "destination": {"SPLUNK_ADDRESS": "https://splunk.example.com"},
+        },
+        default_catalog(),
+    )
+    assert config.sidecar_image == reference  # what `render` takes as sidecar_image
 
 
 def test_should_use_an_existing_ecr_repository_and_print_json(
@@ -302,6 +311,16 @@ def test_should_build_logstash_with_the_catalogs_pinned_plugins(
     assert build[2] == str(REPO / "templates" / "logstash" / "Dockerfile")
     assert build[-1] == str(REPO / "templates" / "logstash")
     assert out == f"{ECR_HOST}/logstash-zabbix:8.19.3-1\n"
+    # The printed reference is what the deployment config takes as logstash_image.
+    config = parse_config(
+        {
+            "output_type": "zabbix",
+            "logstash_image": out.strip(),
+            "destination": {"ZABBIX_SERVER": "zabbix.example.com"},
+        },
+        default_catalog(),
+    )
+    assert config.logstash_image == out.strip()
 
 
 def test_should_pass_the_logstash_version(world: World, aws: None, run: Run) -> None:
