@@ -99,38 +99,9 @@ def create_tool_venv(
             return python
         try:
             venv.EnvBuilder(with_pip=True, clear=True).create(root)
-            subprocess.run(
-                [
-                    str(python),
-                    "-m",
-                    "pip",
-                    "install",
-                    "-q",
-                    "--disable-pip-version-check",
-                    *requirements,
-                ],
-                check=True,
-                capture_output=True,
-                text=True,
-                timeout=900,
-            )
+            _pip_install(python, requirements)
             if no_deps:
-                subprocess.run(
-                    [
-                        str(python),
-                        "-m",
-                        "pip",
-                        "install",
-                        "-q",
-                        "--disable-pip-version-check",
-                        "--no-deps",
-                        *no_deps,
-                    ],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                    timeout=900,
-                )
+                _pip_install(python, ["--no-deps", *no_deps])
         except (OSError, subprocess.SubprocessError) as exc:
             detail = getattr(exc, "stderr", "") or str(exc)
             raise ToolUnavailableError(
@@ -139,6 +110,16 @@ def create_tool_venv(
             ) from exc
         marker.write_text(wanted)
     return python
+
+
+def _pip_install(python: Path, args: Sequence[str]) -> None:
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def terraform_python() -> Path:

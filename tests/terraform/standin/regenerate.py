@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from ..tfbin import cache_dir
 from . import PACKAGES
@@ -29,7 +30,7 @@ _TYPE = re.compile(r'^\s*(resource|data)\s+"([\w-]+)"', re.M)
 
 # optional+computed attributes the code reads that cdktf does not mark computed: without this
 # the stand-in plans them as null where the real provider plans "(known after apply)".
-COMPUTED: dict[str, dict[str, list[str]]] = {
+COMPUTED: dict[str, list[str]] = {
     "data_source_schemas/aws_region": ["region"],
     "data_source_schemas/aws_vpc": ["cidr_block"],
     "resource_schemas/aws_instance": ["private_ip", "private_dns"],
@@ -65,12 +66,12 @@ def download(spec: str) -> Path:
     return found[0]
 
 
-def apply_computed(provider: str, schema: dict[str, object]) -> None:
+def apply_computed(provider: str, schema: dict[str, Any]) -> None:
     for key, attrs in COMPUTED.items():
         kind, type_name = key.split("/")
         if not type_name.startswith(provider + "_"):
             continue
-        entry = schema[kind].get(type_name)  # type: ignore[attr-defined]
+        entry = schema[kind].get(type_name)
         if entry is None:
             continue
         for attr in attrs:

@@ -26,8 +26,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import grpc  # type: ignore[import-untyped, unused-ignore]
-import msgpack  # type: ignore[import-untyped, unused-ignore]
+import grpc  # type: ignore[import-not-found, import-untyped, unused-ignore]
+import msgpack  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
 MAGIC_KEY = "TF_PLUGIN_MAGIC_COOKIE"
 MAGIC_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
