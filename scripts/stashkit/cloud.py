@@ -106,15 +106,24 @@ def is_transient(exc: BaseException) -> bool:
     else:
         if isinstance(exc, ServiceRequestError):
             return True
-        if isinstance(exc, HttpResponseError):
+        if isinstance(exc, HttpResponseError) and exc.status_code is not None:
             return exc.status_code is not None and (
                 exc.status_code >= 500 or exc.status_code in (408, 429)
             )
     return isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError)
 
 
-def describe_error(exc: BaseException) -> str:
-    """One line an operator can act on, for the errors of boto3, the Azure SDK and httpx."""
+def describe_error(exc: BaseException, limit: int = 400) -> str:
+    """One line an operator can act on, for the errors of boto3, the Azure SDK and httpx.
+
+    Always one line, at most ``limit`` characters (DefaultAzureCredential's failure lists every
+    credential it tried, over many lines).
+    """
+    text = " ".join(_describe(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _describe(exc: BaseException) -> str:
     try:
         from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
     except ImportError:  # pragma: no cover
@@ -135,7 +144,7 @@ def describe_error(exc: BaseException) -> str:
     except ImportError:  # pragma: no cover
         pass
     else:
-        if isinstance(exc, HttpResponseError):
+        if isinstance(exc, HttpResponseError) and exc.status_code is not None:
             reason = (exc.error.code if exc.error is not None else None) or exc.reason
             message = (exc.error.message if exc.error is not None else None) or ""
             return f"Azure: {reason} (HTTP {exc.status_code}): {message}".strip()

@@ -500,3 +500,16 @@ def test_sigterm_should_stop_a_running_discover_cleanly(moto_server: str, tmp_pa
     assert took < 3, "the 30 s wait must be interrupted"
     assert "stopped by SIGTERM after 1 cycle(s)" in err
     assert "Traceback" not in err
+
+
+def test_errors_should_be_described_in_one_bounded_line() -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    from stashkit.cloud import describe_error
+
+    long = ClientAuthenticationError(
+        "DefaultAzureCredential failed to retrieve a token.\n" + "Attempted credential X.\n" * 50
+    )
+    text = describe_error(long)
+    assert "\n" not in text and len(text) <= 400 and text.endswith("…")
+    assert text.startswith("Azure: ClientAuthenticationError: DefaultAzureCredential failed")
