@@ -38,7 +38,7 @@ locals {
     script_sha256   = sha256(local.objects.script.content)
   })
 
-  ami_id = var.ami_id != null ? var.ami_id : nonsensitive(data.aws_ssm_parameter.al2023[0].insecure_value)
+  ami_id = var.ami_id != null ? var.ami_id : data.aws_ssm_parameter.al2023[0].insecure_value
 }
 
 ################################################################################
