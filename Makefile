@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench venv system-deps clean
+.PHONY: demo test lint bench tf-check venv system-deps clean
 
 $(BIN)/.installed: pyproject.toml sidecar/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Terraform: fmt, loader, terraform test, validate + plan of every deployment against the
+# stand-in providers (real aws/azurerm schemas, offline), checkov. `make test` runs it too.
+tf-check: venv
+	$(BIN)/pytest -q -p no:cacheprovider tests/terraform
 
 bench: venv system-deps
 	$(BIN)/python -m tests.bench
