@@ -171,6 +171,15 @@ def parse_config(
                 "logstash_image (build it with `stashkit build-push`)"
             )
         image = stock_image(version)
+    elif not output_type.uses_stock_image and image.split("@", 1)[0].rsplit(":", 1)[0] == (
+        STOCK_LOGSTASH_IMAGE
+    ):
+        plugins = ", ".join(output_type.logstash_plugins)
+        raise fail(
+            f"logstash_image {image!r} is the stock image, which lacks {plugins} that output "
+            f"type {output_key} needs: build one with `stashkit build-push --image "
+            f"logstash-{output_key}`"
+        )
 
     destination = _destination(data.get("destination"), output_type, fail)
     return DeploymentConfig(

@@ -258,6 +258,26 @@ def test_should_listen_for_syslog_on_the_configured_ports(
         assert tls.get("ssl_client_authentication") == "required"
 
 
+@pytest.mark.parametrize("client_auth", [False, True], ids=["tls", "mtls"])
+def test_should_configure_the_tls_input_with_the_tcp_plugin_options(client_auth: bool) -> None:
+    """logstash-input-tcp 6.4+ (Logstash 8.x) names: ssl_enabled, ssl_certificate, ssl_key,
+    ssl_certificate_authorities, ssl_client_authentication. Its server-mode default for
+    ssl_client_authentication is "required", so plain TLS must say "none" explicitly."""
+    config = make_config("splunk-hec", tls=True, client_auth=client_auth)
+    inputs = {p.id: p for _, p in parse(RENDERER.pipeline(config)).plugins("input")}
+    tls = inputs["syslog-tls"]
+    assert tls.get("ssl_certificate") == "/usr/share/logstash/config/tls/server.crt"
+    assert tls.get("ssl_key") == "/usr/share/logstash/config/tls/server.key"
+    if client_auth:
+        assert tls.get("ssl_client_authentication") == "required"
+        assert tls.get("ssl_certificate_authorities") == ["/usr/share/logstash/config/tls/ca.crt"]
+    else:
+        assert tls.get("ssl_client_authentication") == "none"
+        assert tls.get("ssl_certificate_authorities") is None
+    deprecated = {"ssl_enable", "ssl_cert", "ssl_verify", "ssl_extra_chain_certs"}
+    assert not deprecated & {name for name, _ in tls.attributes}
+
+
 def _outputs_with_conditions(
     body: tuple[Node, ...], conditions: tuple[str, ...] = ()
 ) -> Iterator[tuple[Plugin, tuple[str, ...]]]:

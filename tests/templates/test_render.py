@@ -270,6 +270,40 @@ def test_should_require_a_custom_image_for_outputs_with_plugins(tmp_path: Path) 
     assert "needs a Logstash image with logstash-output-zabbix: set logstash_image" in err
 
 
+@pytest.mark.parametrize("output_type", ["zabbix", "azure-log-ingestion"])
+@pytest.mark.parametrize(
+    "image",
+    [
+        "docker.elastic.co/logstash/logstash:8.19.3",
+        "docker.elastic.co/logstash/logstash",
+        "docker.elastic.co/logstash/logstash@sha256:" + "0" * 64,
+    ],
+)
+def test_should_refuse_the_stock_image_for_outputs_with_plugins(
+    output_type: str, image: str, tmp_path: Path
+) -> None:
+    data = config_data(output_type, logstash_image=image)
+    path = write_config(tmp_path / "c.toml", data)
+    code, err = run_cli("render", "azure-aci", "--config", str(path))
+    assert code == 2
+    assert "is the stock image, which lacks" in err
+    assert f"stashkit build-push --image logstash-{output_type}" in err
+
+
+def test_should_run_the_custom_image_only_for_outputs_with_plugins() -> None:
+    for output_type in OUTPUT_TYPES:
+        spec = CATALOG.output_types[output_type]
+        config = make_config(output_type)
+        script = RENDERER.container_script(config)
+        image_line = next(line for line in script.splitlines() if "logstash_image=" in line)
+        if spec.uses_stock_image:
+            stock = f"{STOCK_LOGSTASH_IMAGE}:{DEFAULT_LOGSTASH_VERSION}"
+            assert image_line == f"readonly logstash_image={stock}", output_type
+        else:
+            assert image_line == f"readonly logstash_image={custom_image(output_type)}"
+            assert "Image: Logstash with" in script
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [

@@ -264,7 +264,7 @@ def test_should_publish_and_mount_tls_when_enabled(
     client_auth: bool, tmp_path: Path, fake_bin: Path
 ) -> None:
     config = make_config("splunk-hec", tls=True, client_auth=client_auth)
-    tls = {"SYSLOG_TLS_CERT": "CERT", "SYSLOG_TLS_KEY": "KEY", "SYSLOG_TLS_CA": "CA"}
+    tls = {"SYSLOG_TLS_CERT": "CERT", "SYSLOG_TLS_KEY": PKCS8_KEY, "SYSLOG_TLS_CA": "CA"}
     run = run_script(
         RENDERER.container_script(config),
         tmp_path,
@@ -281,10 +281,35 @@ def test_should_publish_and_mount_tls_when_enabled(
     files = {p.name: p for p in run.tls_dir.iterdir()}
     expected = {"server.crt", "server.key"} | ({"ca.crt"} if client_auth else set())
     assert set(files) == expected
-    assert files["server.key"].read_text() == "KEY\n"
+    assert files["server.key"].read_text() == PKCS8_KEY + "\n"
     for path in files.values():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert "KEY" not in json.dumps(run.docker())
+
+
+PKCS8_KEY = "-----BEGIN PRIVATE KEY-----\nMIIE...\n-----END PRIVATE KEY-----"
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["-----BEGIN RSA PRIVATE KEY-----\nMIIE...", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nx", "KEY"],
+    ids=["pkcs1", "encrypted", "garbage"],
+)
+def test_should_refuse_a_tls_key_logstash_cannot_read(
+    key: str, tmp_path: Path, fake_bin: Path
+) -> None:
+    config = make_config("splunk-hec", tls=True)
+    tls = {"SYSLOG_TLS_CERT": "CERT", "SYSLOG_TLS_KEY": key}
+    run = run_script(
+        RENDERER.container_script(config),
+        tmp_path,
+        fake_bin,
+        ssm={**fake_secrets("splunk-hec"), **tls},
+    )
+    assert run.returncode != 0
+    assert "SYSLOG_TLS_KEY is not an unencrypted PKCS#8 PEM key" in run.stderr
+    assert "MIIE" not in run.stderr
+    assert run.docker("run") == []
 
 
 # --------------------------------------------------------------------------------------------
