@@ -20,9 +20,9 @@ COMMANDS: tuple[str, ...] = (
     "discover",
     "verify",
     "fleet",
+    "replay",
 )
-"""Subcommand modules, in ``--help`` order (plan, apply, destroy, build-push, discover, verify,
-fleet and replay join as they are written)."""
+"""Subcommand modules, in ``--help`` order."""
 
 
 def register_all(subparsers: argparse._SubParsersAction[Any]) -> None:
