@@ -110,3 +110,34 @@ def test_should_not_count_the_unclassified_drop_toward_any_log_type() -> None:
     assert rows["suricata"].drop_reasons == {"Non-JSON/notices": 1}
     assert rows[OTHER].dropped == 3
     assert sum(r.dropped for r in rows.values()) == 4
+
+
+def test_should_sum_the_filters_that_classify_one_type() -> None:
+    """cmd messages pass either cmd-v1 (AviatrixCMD) or cmd-v2 (AviatrixAPI), never both."""
+    assert CATALOG.classifiers("cmd") == ("cmd-v1", "cmd-v2")
+    assert CATALOG.classifiers("fqdn") == ("fqdn",)
+    delta = Delta(
+        t=10.0,
+        interval_s=2.0,
+        restart=False,
+        counters={
+            ("plugin", "main", "cmd-v1", "in"): 4,
+            ("plugin", "main", "cmd-v2", "in"): 2,
+            ("plugin", "main", "cmd-set-hostname", "in"): 4,
+        },
+    )
+    stats = _stats(
+        [
+            _plugin("cmd-v1", 5, 5),
+            _plugin("cmd-set-hostname", 5, 5),
+            _plugin("cmd-default-reason", 5, 5),
+            _plugin("cmd-v2", 2, 2),
+        ],
+        [_plugin("splunk-cmd", 7, 7)],
+    )
+    row = _rows(stats, delta)["cmd"]
+    assert (row.received, row.sent) == (7, 7)
+    assert row.received_per_s == 3.0
+    # only V1 traffic: the largest filter count, as before
+    only_v1 = _stats([_plugin("cmd-v1", 5, 5), _plugin("cmd-set-hostname", 5, 5)], [])
+    assert _rows(only_v1)["cmd"].received == 5

@@ -733,6 +733,7 @@ def _with(**changes: object) -> Catalog:
         "global_filter_ids": CATALOG.global_filter_ids,
         "filter_ids": CATALOG.filter_ids,
         "filter_aliases": CATALOG.filter_aliases,
+        "classifier_ids": CATALOG.classifier_ids,
     }
     base.update(changes)
     return Catalog(**base)  # type: ignore[arg-type]
@@ -790,6 +791,8 @@ def _splunk_with(**changes: object) -> dict[str, OutputType]:
             {"log_types": (*CATALOG.log_types, LogType("cmd", "cmd2", "Dup"))},
             "duplicate log type keys",
         ),
+        ({"classifier_ids": {"cmd": ("cmd-v1", "fqdn")}}, "not all filters of cmd"),
+        ({"classifier_ids": {"nope": ("x",)}}, "unknown log types"),
     ],
 )
 def test_should_reject_inconsistent_catalog_data(changes: dict[str, object], message: str) -> None:

@@ -74,6 +74,7 @@ def log_type_rows(
     for pipeline in stats.user_pipelines:
         for plugin in pipeline.plugins:
             _account(plugin, pipeline, delta, catalog, rows, received_delta, shared)
+        _classified(pipeline, delta, catalog, rows, received_delta)
     _split_shared(shared, rows, received_delta)
     if interval is not None:
         for key, row in rows.items():
@@ -135,6 +136,27 @@ def _account(
             row.received += plugin.events_in or 0
             received_delta[OTHER] = received_delta.get(OTHER, 0) + moved("in")
         row.plugin_ids.append(plugin.id)
+
+
+def _classified(
+    pipeline: PipelineStats,
+    delta: Delta | None,
+    catalog: Catalog,
+    rows: dict[str, LogTypeRow],
+    received_delta: dict[str, int],
+) -> None:
+    """A type classified by several filters (cmd-v1 / cmd-v2) received at least their sum."""
+    for key, ids in catalog.classifier_ids.items():
+        if len(ids) < 2 or key not in rows:
+            continue
+        found = [p for p in pipeline.plugins if p.kind == "filter" and p.id in ids]
+        total = sum(p.events_in or 0 for p in found)
+        row = rows[key]
+        if found and total > row.received:
+            row.received = total
+            received_delta[key] = sum(
+                delta.get("plugin", pipeline.id, p.id, "in") if delta else 0 for p in found
+            )
 
 
 def _split_shared(

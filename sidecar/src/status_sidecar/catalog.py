@@ -234,6 +234,12 @@ class Catalog:
     """Log type key -> output-independent processing filter ids, in pipeline order."""
     filter_aliases: Mapping[str, str] = field(default_factory=lambda: types.MappingProxyType({}))
     """Extra filter ids recognised (not generated) -> log type key; alternative spellings."""
+    classifier_ids: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: types.MappingProxyType({})
+    )
+    """Log type key -> the filters that classify it when there are several, each message
+    passing exactly one (cmd: ``cmd-v1`` for AviatrixCMD, ``cmd-v2`` for AviatrixAPI). Default:
+    the type's first filter. The sidecar's ``received`` is at least their sum."""
     _filter_roles: Mapping[str, PluginRole] = field(init=False, repr=False, compare=False)
     _output_roles: Mapping[str, PluginRole] = field(init=False, repr=False, compare=False)
 
@@ -241,6 +247,14 @@ class Catalog:
         filters, outputs = _build_roles(self)
         object.__setattr__(self, "_filter_roles", types.MappingProxyType(filters))
         object.__setattr__(self, "_output_roles", types.MappingProxyType(outputs))
+
+    def classifiers(self, key: str) -> tuple[str, ...]:
+        """The filter ids that classify messages of ``key`` (see :attr:`classifier_ids`)."""
+        found = self.classifier_ids.get(key)
+        if found:
+            return found
+        first = self.filter_ids.get(key, ())
+        return first[:1]
 
     def log_type(self, key: str) -> LogType:
         """The log type called ``key``; ``KeyError`` if unknown."""
@@ -411,6 +425,10 @@ def _build_roles(
         # An output of no log type: the sidecar counts what it sends in the `other` row.
         outputs[plugin_id] = PluginRole("output", ())
 
+    check_types("classifier_ids", catalog.classifier_ids)
+    for key, ids in catalog.classifier_ids.items():
+        if not set(ids) <= set(catalog.filter_ids.get(key, ())):
+            raise ValueError(f"classifier_ids {key}: {list(ids)} are not all filters of {key}")
     for profile, members in catalog.profiles.items():
         check_types(f"profile {profile}", members)
     return filters, outputs
@@ -484,6 +502,11 @@ _FILTER_IDS: Mapping[str, tuple[str, ...]] = types.MappingProxyType(
         "tunnel_status": ("tunnel_status",),
         "vpn_session": ("vpn-session",),
     }
+)
+
+# Types classified by more than one filter (the others: their first filter).
+_CLASSIFIER_IDS: Mapping[str, tuple[str, ...]] = types.MappingProxyType(
+    {"cmd": ("cmd-v1", "cmd-v2")}
 )
 
 _DROP_FILTERS: Mapping[str, DropFilter] = types.MappingProxyType(
@@ -784,4 +807,5 @@ def default_catalog() -> Catalog:
         global_filter_ids=GLOBAL_FILTER_IDS,
         filter_ids=_FILTER_IDS,
         filter_aliases=_FILTER_ALIASES,
+        classifier_ids=_CLASSIFIER_IDS,
     )
