@@ -48,6 +48,7 @@ __all__ = [
     "client_tls_context",
     "load_file",
     "load_samples",
+    "make_transport",
     "parse_target",
     "read_messages",
     "refresh_timestamps",
@@ -377,6 +378,24 @@ def client_tls_context(
     except (OSError, ssl.SSLError) as exc:
         raise UsageError(f"cannot load the TLS files: {exc}") from exc
     return context
+
+
+def make_transport(
+    target: Target,
+    *,
+    tcp: bool = False,
+    tls: bool = False,
+    ca: Path | None = None,
+    cert: Path | None = None,
+    key: Path | None = None,
+    server_name: str | None = None,
+) -> Transport:
+    """UDP unless ``tcp`` or ``tls``; the TLS files are used only with ``tls``."""
+    if tls:
+        return TcpTransport(target, client_tls_context(ca, cert, key), server_name=server_name)
+    if ca or cert or key or server_name:
+        raise UsageError("--ca, --cert, --key and --server-name need --tls")
+    return TcpTransport(target) if tcp else UdpTransport(target)
 
 
 # --------------------------------------------------------------------------------------------

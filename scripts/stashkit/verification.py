@@ -271,6 +271,8 @@ class VerifyReport:
     elapsed_s: float
     rounds: int
     errors: list[str] = field(default_factory=list)
+    sidecars: list[SidecarRef] = field(default_factory=list)
+    """The sidecars asked in the last round (``verify --send-samples`` watches them)."""
 
     @property
     def failing(self) -> list[Check]:
@@ -321,6 +323,7 @@ class Verifier:
         self.clock = clock
         self.sleep = sleep
         self.progress = progress
+        self.last_sidecars: list[SidecarRef] = []
 
     def round(self) -> tuple[list[Check], list[str]]:
         rows: list[Check] = []
@@ -337,6 +340,7 @@ class Verifier:
                 rows.extend(platform_rows)
                 if not refs:
                     refs = found
+        self.last_sidecars = refs
         if not refs and not errors:
             rows.append(Check("sidecar", "-", False, "none", "no sidecars found to ask"))
         rows.extend(self.sidecars.check(ref) for ref in refs)
@@ -355,6 +359,7 @@ class Verifier:
                 elapsed_s=elapsed,
                 rounds=rounds,
                 errors=errors,
+                sidecars=list(self.last_sidecars),
             )
             if report.ok or elapsed + self.interval > self.timeout:
                 return report

@@ -57,7 +57,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -408,6 +408,8 @@ class _PipelineState:
     last_failure_ts: str | None = None
     last_error: JSONDict | None = None
     codecs: list[tuple[str, str]] = field(default_factory=list)
+    added: dict[str, int] = field(default_factory=dict)
+    """Events counted by hand through each plugin id (:meth:`FakeLogstash.add_events`)."""
 
     @property
     def inputs(self) -> list[PluginSpec]:
@@ -692,6 +694,7 @@ class FakeLogstash:
         p.ephemeral_id = str(uuid.uuid4())
         p.origin = now
         p.segments = [(now, 0.0, p.rate)]
+        p.added = {}
         if p.frozen_at is not None:
             p.frozen_at = now
         p.stuck_since = now if p.stuck_since is not None else None
@@ -844,7 +847,39 @@ class FakeLogstash:
                 fails = math.floor(0.2 * o.in_share * fail_ev)
                 c.plugin_failures[o.id] = fails
                 c.dlq_events += fails
+        self._add_counted(p, c)
         return c
+
+    @staticmethod
+    def _add_counted(p: _PipelineState, c: _Counts) -> None:
+        """Events added by hand on top of the modelled flow (a drop filter lets none out)."""
+        for spec in p.plugins:
+            n = p.added.get(spec.id, 0)
+            if not n:
+                continue
+            if spec.kind == "input":
+                c.plugin_out[spec.id] = c.plugin_out.get(spec.id, 0) + n
+                c.events_in += n
+            elif spec.kind == "filter":
+                c.plugin_in[spec.id] = c.plugin_in.get(spec.id, 0) + n
+                passed = n if spec.out_share > 0 or spec.in_share == 0 else 0
+                c.plugin_out[spec.id] = c.plugin_out.get(spec.id, 0) + passed
+            else:
+                c.plugin_in[spec.id] = c.plugin_in.get(spec.id, 0) + n
+                c.plugin_out[spec.id] = c.plugin_out.get(spec.id, 0) + n
+                c.filtered += n
+                c.out += n
+
+    def add_events(self, plugin_ids: Iterable[str], pipeline_id: str = "main") -> None:
+        """Count one more event through each of ``plugin_ids`` of the pipeline (ids it does not
+        have are ignored), on top of the modelled flow; a restart clears them. Lets a test feed
+        what a syslog listener really received (e.g. with ``event_rate=0``)."""
+        with self._lock:
+            p = self._pipelines[pipeline_id]
+            known = {spec.id for spec in p.plugins}
+            for plugin_id in plugin_ids:
+                if plugin_id in known:
+                    p.added[plugin_id] = p.added.get(plugin_id, 0) + 1
 
     # ---- responses -----------------------------------------------------------------------------
 

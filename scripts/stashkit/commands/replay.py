@@ -14,12 +14,10 @@ from ..replay import (
     Replayer,
     ReplayError,
     ReplaySummary,
-    TcpTransport,
     Transport,
-    UdpTransport,
-    client_tls_context,
     load_file,
     load_samples,
+    make_transport,
     parse_target,
     sample_types,
 )
@@ -106,17 +104,17 @@ def _messages(args: argparse.Namespace) -> list[Message]:
 
 
 def build_transport(args: argparse.Namespace) -> Transport:
-    target = parse_target(args.to)
-    if args.tls:
-        if args.udp:
-            raise UsageError("--tls runs over TCP: drop --udp")
-        context = client_tls_context(args.ca, args.cert, args.key)
-        return TcpTransport(target, context, server_name=args.server_name)
-    if args.ca or args.cert or args.key or args.server_name:
-        raise UsageError("--ca, --cert, --key and --server-name need --tls")
-    if args.tcp:
-        return TcpTransport(target)
-    return UdpTransport(target)
+    if args.tls and args.udp:
+        raise UsageError("--tls runs over TCP: drop --udp")
+    return make_transport(
+        parse_target(args.to),
+        tcp=args.tcp,
+        tls=args.tls,
+        ca=args.ca,
+        cert=args.cert,
+        key=args.key,
+        server_name=args.server_name,
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,12 +7,17 @@ import json
 import sys
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
+
+import httpx
 
 from .. import cloud
 from ..cloud import Factories, describe_error
 from ..errors import StashkitError, UsageError
 from ..render import DEPLOYMENTS, DEPLOYMENTS_DIR
+from ..replay import Target, make_transport, parse_target
+from ..samplecheck import SampleCheck, SampleReport, SidecarStats, render_samples
 from ..textui import StatusLine
 from ..verification import (
     AciPlatform,
@@ -47,8 +52,18 @@ Running, every container in it is Running (restart counts are shown), and the si
 deployments/<deployment> (target_group_arns, sidecar_urls, resource_group_name), else, with
 --name, from the target groups tagged stashkit:deployment=NAME.
 
+With --send-samples, once serving: a few shipped samples of every log type the sidecars
+forward are sent to the syslog endpoint (--syslog, else `terraform output syslog_endpoints`,
+else the sidecars' hosts on --syslog-port), then every sidecar's /api/stats is watched until the
+per-type `received` counters grew by what was sent; a table shows sent, seen and missing.
+
+  stashkit verify aws-ec2-autoscale --send-samples --syslog nlb-123.elb.amazonaws.com:5000
+  stashkit verify azure-aci --resource-group stashkit-rg --send-samples --tls --ca ca.pem \\
+      --cert client.pem --key client-key.pem
+
 Exit status: 0 once everything passes; 1 when --timeout passes first (the table and the
-sidecars' reasons are printed); 2 for a usage error.
+sidecars' reasons are printed) or a log type's samples were not all counted; 2 for a usage
+error.
 """
 
 
@@ -130,11 +145,70 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         metavar="NAME",
         help="check only this container group (default: every one in the resource group)",
     )
+    samples = parser.add_argument_group("end-to-end syslog check")
+    samples.add_argument(
+        "--send-samples",
+        action="store_true",
+        help="once serving, send samples of each forwarded log type and wait until counted",
+    )
+    samples.add_argument(
+        "--syslog",
+        metavar="HOST:PORT",
+        help="the syslog endpoint (default: terraform output syslog_endpoints, else the "
+        "sidecars' hosts on --syslog-port)",
+    )
+    samples.add_argument(
+        "--syslog-port",
+        type=int,
+        metavar="PORT",
+        help="syslog port on the sidecars' hosts (default 5000, 6514 with --tls)",
+    )
+    samples.add_argument(
+        "--samples-per-type", type=int, default=3, metavar="N", help="messages per type (3)"
+    )
+    samples.add_argument(
+        "--samples-timeout",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="how long to wait for the counters (default 120)",
+    )
+    samples.add_argument("--tcp", action="store_true", help="send over TCP (default UDP)")
+    samples.add_argument("--tls", action="store_true", help="send over TLS (the 6514 listener)")
+    samples.add_argument("--ca", type=Path, metavar="PEM", help="CA to verify the TLS listener")
+    samples.add_argument("--cert", type=Path, metavar="PEM", help="client certificate (mTLS)")
+    samples.add_argument("--key", type=Path, metavar="PEM", help="client key (if not in --cert)")
+    samples.add_argument("--server-name", metavar="NAME", help="TLS name of the listener")
     parser.set_defaults(handler=run)
 
 
 class VerifyFailed(StashkitError):
     """The deployment did not become healthy in time (exit 1)."""
+
+
+class SamplesMissing(StashkitError):
+    """Samples were sent but not all counted by the sidecars (exit 1)."""
+
+
+def syslog_target(
+    args: argparse.Namespace, outputs: Mapping[str, object], sidecars: list[SidecarRef]
+) -> Target:
+    """Where ``--send-samples`` sends: ``--syslog``, else a ``syslog_endpoints`` output with a
+    host (the TLS one with ``--tls``), else the first sidecar's host on ``--syslog-port``."""
+    if args.syslog:
+        return parse_target(args.syslog)
+    port = args.syslog_port or (6514 if args.tls else None)
+    for endpoint in _strings(outputs.get("syslog_endpoints")):
+        try:
+            target = parse_target(endpoint)
+        except UsageError:
+            continue  # e.g. "TCP/5000" (an ACI port list, no host)
+        if port is None or target.port == port:
+            return target
+    if sidecars:
+        host = httpx.URL(sidecars[0].url).host
+        return Target(host, port or 5000)
+    raise UsageError("--send-samples: no syslog endpoint known; pass --syslog HOST:PORT")
 
 
 def read_terraform_outputs(deployment: str) -> Mapping[str, object]:
@@ -219,6 +293,13 @@ def run(
     factories = factories or cloud.DEFAULT_FACTORIES
     if args.timeout < 0 or args.interval <= 0 or args.http_timeout <= 0:
         raise UsageError("--timeout must be >= 0, --interval and --http-timeout more than 0")
+    if args.send_samples:
+        if args.samples_per_type < 1 or args.samples_timeout <= 0:
+            raise UsageError("--samples-per-type must be 1 or more, --samples-timeout above 0")
+        if args.syslog:
+            parse_target(args.syslog)
+    elif args.syslog or args.tcp or args.tls or args.ca or args.cert or args.key:
+        raise UsageError("--syslog, --tcp, --tls, --ca, --cert and --key go with --send-samples")
     cache: dict[str, Mapping[str, object]] = {}
 
     def outputs() -> Mapping[str, object]:
@@ -244,19 +325,59 @@ def run(
         )
         try:
             report = verifier.run()
+            samples = None
+            if report.ok and args.send_samples:
+                samples = _send_samples(args, report, outputs(), http, status)
         finally:
             status.done()
-    _print(report, args)
+    _print(report, args, samples)
     if not report.ok:
         raise VerifyFailed(
             f"{args.deployment} not serving after {report.elapsed_s:.0f} s: {report.reasons()}"
         )
+    if samples is not None and not samples.ok:
+        raise SamplesMissing(f"{args.deployment}: samples not all counted: {samples.reasons()}")
     return 0
 
 
-def _print(report: VerifyReport, args: argparse.Namespace) -> None:
+def _send_samples(
+    args: argparse.Namespace,
+    report: VerifyReport,
+    outputs: Mapping[str, object],
+    http: httpx.Client,
+    status: StatusLine,
+) -> SampleReport:
+    target = syslog_target(args, outputs, report.sidecars)
+    transport = make_transport(
+        target,
+        tcp=args.tcp,
+        tls=args.tls,
+        ca=args.ca,
+        cert=args.cert,
+        key=args.key,
+        server_name=args.server_name,
+    )
+    kind = "TLS" if args.tls else "TCP" if args.tcp else "UDP"
+    check = SampleCheck(
+        SidecarStats(http),
+        report.sidecars,
+        transport,
+        endpoint=f"{target} over {kind}",
+        per_type=args.samples_per_type,
+        timeout=args.samples_timeout,
+        interval=min(args.interval, 5.0),
+        progress=status.update,
+    )
+    return check.run()
+
+
+def _print(
+    report: VerifyReport, args: argparse.Namespace, samples: SampleReport | None = None
+) -> None:
     if args.json:
         document = {"deployment": args.deployment, **report.as_json()}
+        if samples is not None:
+            document["samples"] = samples.as_json()
         sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
     else:
         sys.stdout.write(render_checks(report.checks))
@@ -266,4 +387,6 @@ def _print(report: VerifyReport, args: argparse.Namespace) -> None:
             f"{len(report.checks)} checks pass, {report.elapsed_s:.0f} s, "
             f"{report.rounds} round(s))\n"
         )
+        if samples is not None:
+            sys.stdout.write("\n" + render_samples(samples))
     sys.stdout.flush()
