@@ -393,3 +393,39 @@ def test_should_map_to_asim_and_flatten_for_azure() -> None:
     )
     assert flat["ids_alert_signature_id"] == 2100498
     assert flat["ids_event_type"] == "alert"
+
+
+def test_should_run_exactly_the_tested_code_in_every_rendered_pipeline(tmp_path: Path) -> None:
+    """Every ruby filter of every rendered pipeline is one of the snippet files tested above,
+    or the inline add-unix-time, run here."""
+    pytest.importorskip("lark", reason="lark (a dev dependency) is not installed")
+    from .logstash_config import parse
+    from .support import OUTPUT_TYPES, RENDERER, make_config
+
+    snippets = {p.read_text(encoding="utf-8").strip(): p.stem for p in RUBY_DIR.glob("*.rb")}
+    inline: dict[str, str] = {}
+    used: set[str] = set()
+    for output_type in OUTPUT_TYPES:
+        parsed = parse(RENDERER.pipeline(make_config(output_type)))
+        for _, plugin in parsed.plugins("filter"):
+            if plugin.name != "ruby":
+                continue
+            code = plugin.get("code")
+            assert isinstance(code, str)
+            if code.strip() in snippets:
+                used.add(snippets[code.strip()])
+            else:
+                inline[str(plugin.id)] = code
+    assert used == set(snippets.values())  # no snippet file is dead code
+    assert list(inline) == ["add-unix-time"]
+    if RUBY is None:
+        pytest.skip("ruby is not installed (Debian package ruby)")
+    path = tmp_path / "add_unix_time.rb"
+    path.write_text(inline["add-unix-time"], encoding="utf-8")
+    payload = [{"code": str(path), "event": {"@timestamp": 1772665021.75}, "env": {}}]
+    result = subprocess.run(
+        [RUBY, "-e", DRIVER], input=json.dumps(payload), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    (event,) = json.loads(result.stdout)
+    assert event["unix_time"] == 1772665021
