@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 from collections.abc import AsyncIterator, Mapping
 from importlib.metadata import PackageNotFoundError, version
@@ -36,17 +37,8 @@ def sidecar_version() -> str:
 
 
 def thresholds_of(settings: Settings) -> Thresholds:
-    return Thresholds(
-        startup_grace=settings.startup_grace,
-        unreachable_after=settings.unreachable_after,
-        stuck_after=settings.stuck_after,
-        heap_percent=settings.heap_percent,
-        failure_window=settings.failure_window,
-        queue_percent=settings.queue_percent,
-        worker_percent=settings.worker_percent,
-        poll_interval=settings.poll_interval,
-        request_timeout=settings.request_timeout,
-    )
+    """Health sees only its thresholds; each one is the setting of the same name."""
+    return Thresholds(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(Thresholds)})
 
 
 def build_sidecar(
