@@ -73,6 +73,26 @@ locals {
     local.sidecar_enabled ? [{ port = var.sidecar_port, protocol = "TCP" }] : [],
   )
 
+  # Where senders connect, by protocol: tcp and udp on syslog_port, tls when TLS is on.
+  syslog_listeners = merge(
+    { tcp = var.syslog_port, udp = var.syslog_port },
+    var.syslog_tls_enabled ? { tls = var.syslog_tls_port } : {},
+  )
+
+  # Syslog over TLS: certificate material comes from logstash_secrets (the secret store), never
+  # from environment variables. Names and files are the catalog's SYSLOG_TLS_SECRETS; the
+  # directory is where the rendered pipeline's tcp input reads them (render.TLS_CONTAINER_DIR).
+  syslog_tls_dir = "/usr/share/logstash/config/tls"
+  tls_secret_files_all = {
+    SYSLOG_TLS_CERT = "server.crt"
+    SYSLOG_TLS_KEY  = "server.key"
+    SYSLOG_TLS_CA   = "ca.crt" # mutual TLS only
+  }
+  tls_secret_files = var.syslog_tls_enabled ? {
+    for name, file in local.tls_secret_files_all : name => file
+    if name != "SYSLOG_TLS_CA" || var.syslog_tls_client_auth
+  } : {}
+
   # Ports that must not collide: each listens on the same host or container group.
   listening_ports = concat(
     [var.syslog_port, local.logstash_api_port],

@@ -46,3 +46,23 @@ output "aci_ports" {
   description = "Ports the Azure container group exposes: list of { port, protocol (TCP|UDP) }. The sidecar port only when the sidecar runs; never 9600."
   value       = local.aci_ports
 }
+
+output "syslog_listeners" {
+  description = "Syslog ports senders connect to, by protocol: map of tcp and udp (syslog_port), plus tls (syslog_tls_port) when TLS is on. The deployments' syslog_endpoints outputs are <host>:<port> of these."
+  value       = tomap(local.syslog_listeners)
+}
+
+output "tls_secret_names" {
+  description = "Names of every syslog TLS secret (SYSLOG_TLS_CERT, SYSLOG_TLS_KEY, SYSLOG_TLS_CA): files for the TLS input, never environment variables."
+  value       = sort(keys(local.tls_secret_files_all))
+}
+
+output "tls_secret_files" {
+  description = "Secrets the syslog TLS input reads, by name -> file name under tls_dir: SYSLOG_TLS_CERT (server.crt) and SYSLOG_TLS_KEY (server.key) when TLS is on, SYSLOG_TLS_CA (ca.crt) with client auth too; empty when TLS is off. Every one must be in logstash_secrets."
+  value       = tomap(local.tls_secret_files)
+}
+
+output "tls_dir" {
+  description = "Directory in the Logstash container where the rendered pipeline's TLS input reads tls_secret_files."
+  value       = local.syslog_tls_dir
+}

@@ -66,7 +66,7 @@ variable "syslog_tls_enabled" {
 }
 
 variable "syslog_tls_port" {
-  description = "TCP port for syslog over TLS, used when syslog_tls_enabled is true (RFC 5425: 6514)."
+  description = "TCP port for syslog over TLS, used when syslog_tls_enabled is true (RFC 5425: 6514). The pipeline's TLS input, the security group rule, the load balancer listener and target group and the ACI port all use it."
   type        = number
   default     = 6514
   nullable    = false
@@ -79,6 +79,20 @@ variable "syslog_tls_port" {
     condition     = var.syslog_tls_port != 9600
     error_message = "syslog_tls_port must not be 9600: that is the Logstash API port, which is never exposed."
   }
+  validation {
+    condition = !var.syslog_tls_enabled || (
+      var.syslog_tls_port != var.syslog_port &&
+      !(var.sidecar_enabled && var.sidecar_image != "" && var.syslog_tls_port == var.sidecar_port)
+    )
+    error_message = "syslog_tls_port must differ from syslog_port and, when the sidecar runs, from sidecar_port: each listens on the same host or container group."
+  }
+}
+
+variable "syslog_tls_client_auth" {
+  description = "Mutual TLS on the syslog TLS listener: clients must present a certificate chaining to the CA in the SYSLOG_TLS_CA secret, which is then required too."
+  type        = bool
+  default     = false
+  nullable    = false
 }
 
 variable "expose_dashboard_via_nlb" {

@@ -71,12 +71,17 @@ TFVARS_KEYS: tuple[str, ...] = (
     "sidecar_image",
     "sidecar_port",
     "syslog_port",
+    "syslog_tls_enabled",
+    "syslog_tls_port",
+    "syslog_tls_client_auth",
     "pipeline_config",
     "container_script",
     "logstash_environment",
 )
 """Keys of ``stashkit.auto.tfvars.json`` (the contract with the Terraform root modules).
-``container_script`` is written for ``aws-*`` deployments only."""
+``container_script`` is written for ``aws-*`` deployments only. The ``syslog_tls_*`` keys are
+always written (``[syslog_tls]`` or its defaults), so the security groups, the load balancer, the
+ACI ports and secret volume follow the TLS input the pipeline carries."""
 
 PIPELINE_FILE = "pipeline.conf"
 SCRIPT_FILE = "run-containers.sh"
@@ -393,6 +398,9 @@ def tfvars(
         "sidecar_image": config.sidecar_image,
         "sidecar_port": config.sidecar_port,
         "syslog_port": config.syslog_port,
+        "syslog_tls_enabled": config.tls.enabled,
+        "syslog_tls_port": config.tls.port,
+        "syslog_tls_client_auth": config.tls.client_auth,
         "pipeline_config": pipeline,
         "logstash_environment": logstash_environment(config, output_type),
     }

@@ -71,6 +71,8 @@ def test_should_render_every_output_type_sidecar_and_deployment(
     assert tfvars["sidecar_image"] == (SIDECAR_IMAGE if sidecar else "")
     assert tfvars["sidecar_port"] == 3000
     assert tfvars["syslog_port"] == 5000
+    assert (tfvars["syslog_tls_enabled"], tfvars["syslog_tls_port"]) == (False, 6514)
+    assert tfvars["syslog_tls_client_auth"] is False
     spec = CATALOG.output_types[output_type]
     expected_image = (
         f"{STOCK_LOGSTASH_IMAGE}:{DEFAULT_LOGSTASH_VERSION}"
@@ -83,6 +85,25 @@ def test_should_render_every_output_type_sidecar_and_deployment(
     secrets = {v.name for v in spec.env if v.secret}
     assert not secrets & set(env)
     assert {v.name for v in spec.env if not v.secret} == set(env)
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+@pytest.mark.parametrize("client_auth", [False, True], ids=["tls", "mtls"])
+def test_should_carry_the_tls_settings_of_the_pipeline_into_the_tfvars(
+    deployment: str, client_auth: bool, tmp_path: Path
+) -> None:
+    data = config_data("splunk-hec", tls=True, client_auth=client_auth)
+    data["syslog_tls"]["port"] = 10514
+    config = parse_config(data, CATALOG)
+    rendered = render_deployment(deployment, config, output_dir=tmp_path, renderer=RENDERER)
+    tfvars = json.loads((tmp_path / "stashkit.auto.tfvars.json").read_text(encoding="utf-8"))
+    assert tfvars == rendered.tfvars
+    assert tfvars["syslog_tls_enabled"] is True
+    assert tfvars["syslog_tls_port"] == 10514
+    assert tfvars["syslog_tls_client_auth"] is client_auth
+    # Terraform opens, balances and mounts what the pipeline's tcp input listens on and reads.
+    assert "port => 10514" in rendered.pipeline
+    assert ("ssl_certificate_authorities" in rendered.pipeline) is client_auth
 
 
 def test_should_write_into_the_deployment_folder_by_default(tmp_path: Path) -> None:

@@ -176,6 +176,96 @@ run "should_add_syslog_tls_when_enabled" {
   }
 }
 
+run "should_follow_a_custom_tls_port_everywhere" {
+  command = plan
+
+  variables {
+    sidecar_image      = ""
+    syslog_tls_enabled = true
+    syslog_tls_port    = 10514
+    health_check_cidrs = ["10.0.0.0/16"]
+  }
+
+  assert {
+    condition     = output.ingress_rules["syslog-tls"].port == 10514 && output.ingress_rules["syslog-tls"].cidrs == tolist(["10.10.0.0/16"])
+    error_message = "the TLS rule must open syslog_tls_port to syslog_source_cidrs"
+  }
+  assert {
+    condition     = output.target_groups["syslog-tls"].port == 10514 && output.health_checks["syslog-tls"].port == 10514
+    error_message = "the TLS target group and its TCP health check must use syslog_tls_port"
+  }
+  assert {
+    condition     = contains(keys(output.ingress_rules), "health-check-10514")
+    error_message = "TCP health checks of the TLS group must be allowed on syslog_tls_port"
+  }
+  assert {
+    condition     = [for p in output.aci_ports : "${p.protocol}/${p.port}"] == ["TCP/5000", "UDP/5000", "TCP/10514"]
+    error_message = "ACI must expose TCP syslog_tls_port"
+  }
+  assert {
+    condition     = output.syslog_listeners == tomap({ tcp = 5000, udp = 5000, tls = 10514 })
+    error_message = "senders connect to TLS on syslog_tls_port"
+  }
+  assert {
+    condition     = alltrue([for r in output.ingress_rules : r.port != 6514])
+    error_message = "6514 must not be opened when syslog_tls_port moves TLS elsewhere"
+  }
+}
+
+run "should_list_only_plain_syslog_listeners_without_tls" {
+  command = plan
+
+  variables {
+    syslog_tls_port = 10514
+  }
+
+  assert {
+    condition     = output.syslog_listeners == tomap({ tcp = 5000, udp = 5000 })
+    error_message = "TLS off: tcp and udp only"
+  }
+  assert {
+    condition     = length(output.tls_secret_files) == 0
+    error_message = "TLS off: no TLS secret is needed"
+  }
+  assert {
+    condition     = output.tls_secret_names == tolist(["SYSLOG_TLS_CA", "SYSLOG_TLS_CERT", "SYSLOG_TLS_KEY"])
+    error_message = "every TLS secret name is known, TLS on or off (none may become an env var)"
+  }
+}
+
+run "should_need_the_certificate_and_key_with_tls" {
+  command = plan
+
+  variables {
+    syslog_tls_enabled = true
+  }
+
+  assert {
+    condition     = output.tls_secret_files == tomap({ SYSLOG_TLS_CERT = "server.crt", SYSLOG_TLS_KEY = "server.key" })
+    error_message = "TLS needs the certificate and key, not the client CA"
+  }
+  assert {
+    condition     = output.tls_dir == "/usr/share/logstash/config/tls"
+    error_message = "the files go where the pipeline's tcp input reads them"
+  }
+}
+
+run "should_need_the_client_ca_with_mutual_tls" {
+  command = plan
+
+  variables {
+    syslog_tls_enabled     = true
+    syslog_tls_client_auth = true
+  }
+
+  assert {
+    condition = output.tls_secret_files == tomap({
+      SYSLOG_TLS_CERT = "server.crt", SYSLOG_TLS_KEY = "server.key", SYSLOG_TLS_CA = "ca.crt"
+    })
+    error_message = "mutual TLS needs the client CA too"
+  }
+}
+
 run "should_health_check_the_sidecar_readiness_when_the_sidecar_runs" {
   command = plan
 

@@ -134,13 +134,74 @@ run "should_reject_the_sidecar_on_the_syslog_port" {
   expect_failures = [output.ingress_rules]
 }
 
+run "should_reject_syslog_tls_port_70000" {
+  command = plan
+  variables {
+    syslog_tls_port = 70000
+  }
+  expect_failures = [var.syslog_tls_port]
+}
+
+run "should_reject_a_fractional_syslog_tls_port" {
+  command = plan
+  variables {
+    syslog_tls_port = 6514.5
+  }
+  expect_failures = [var.syslog_tls_port]
+}
+
 run "should_reject_tls_on_the_syslog_port" {
   command = plan
   variables {
     syslog_tls_enabled = true
     syslog_tls_port    = 5000
   }
-  expect_failures = [output.ingress_rules]
+  expect_failures = [var.syslog_tls_port]
+}
+
+run "should_reject_tls_on_a_custom_syslog_port" {
+  command = plan
+  variables {
+    syslog_port        = 1514
+    syslog_tls_enabled = true
+    syslog_tls_port    = 1514
+  }
+  expect_failures = [var.syslog_tls_port]
+}
+
+run "should_reject_tls_on_the_sidecar_port" {
+  command = plan
+  variables {
+    syslog_tls_enabled = true
+    syslog_tls_port    = 3000
+  }
+  expect_failures = [var.syslog_tls_port]
+}
+
+run "should_accept_tls_on_the_sidecar_port_when_the_sidecar_is_off" {
+  command = plan
+  variables {
+    sidecar_image      = ""
+    syslog_tls_enabled = true
+    syslog_tls_port    = 3000
+  }
+
+  assert {
+    condition     = output.ingress_rules["syslog-tls"].port == 3000
+    error_message = "without the sidecar, 3000 is free for TLS syslog"
+  }
+}
+
+run "should_accept_any_tls_port_while_tls_is_off" {
+  command = plan
+  variables {
+    syslog_tls_port = 5000
+  }
+
+  assert {
+    condition     = !contains(keys(output.ingress_rules), "syslog-tls")
+    error_message = "TLS off: no TLS rule, whatever syslog_tls_port holds"
+  }
 }
 
 run "should_accept_the_sidecar_port_on_the_syslog_port_when_the_sidecar_is_off" {

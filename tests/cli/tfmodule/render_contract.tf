@@ -31,6 +31,21 @@ variable "syslog_port" {
   default = null
 }
 
+variable "syslog_tls_enabled" {
+  type    = bool
+  default = null
+}
+
+variable "syslog_tls_port" {
+  type    = number
+  default = null
+}
+
+variable "syslog_tls_client_auth" {
+  type    = bool
+  default = null
+}
+
 variable "pipeline_config" {
   type    = string
   default = null
