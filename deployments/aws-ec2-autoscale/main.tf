@@ -12,6 +12,8 @@ module "decisions" {
   sidecar_port             = var.sidecar_port
   syslog_port              = var.syslog_port
   syslog_tls_enabled       = var.syslog_tls_enabled
+  syslog_tls_port          = var.syslog_tls_port
+  syslog_tls_client_auth   = var.syslog_tls_client_auth
   expose_dashboard_via_nlb = var.expose_dashboard_via_nlb
   syslog_source_cidrs      = var.syslog_source_cidrs
   operator_cidrs           = var.operator_cidrs
@@ -30,6 +32,7 @@ module "host" {
   container_script           = var.container_script
   sidecar_image              = var.sidecar_image
   logstash_secrets           = var.logstash_secrets
+  required_secrets           = keys(module.decisions.tls_secret_files)
   kms_key_arn                = var.kms_key_arn
   architecture               = var.architecture
   ami_id                     = var.ami_id

@@ -4,11 +4,8 @@ output "nlb_dns_name" {
 }
 
 output "syslog_endpoints" {
-  description = "Where the senders send syslog: NLB name and port (TCP and UDP; TLS on 6514 when enabled)."
-  value = module.nlb.dns_name == null ? [] : concat(
-    ["${module.nlb.dns_name}:${var.syslog_port}"],
-    var.syslog_tls_enabled ? ["${module.nlb.dns_name}:6514"] : [],
-  )
+  description = "Where the senders send syslog, by protocol: tcp and udp on syslog_port, tls on syslog_tls_port when TLS is on; each <NLB DNS name>:<port>."
+  value       = { for protocol, port in module.decisions.syslog_listeners : protocol => "${module.nlb.dns_name}:${port}" if module.nlb.dns_name != null }
 }
 
 output "target_group_arns" {

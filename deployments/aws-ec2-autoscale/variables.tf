@@ -65,7 +65,30 @@ variable "syslog_port" {
 }
 
 variable "syslog_tls_enabled" {
-  description = "Also receive syslog over TLS on TCP 6514."
+  description = "Also receive syslog over TLS (TCP) on syslog_tls_port, from syslog_source_cidrs. The rendered pipeline carries the TLS input, and TF_VAR_logstash_secrets must hold SYSLOG_TLS_CERT and SYSLOG_TLS_KEY (PEM, the key unencrypted PKCS#8)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "syslog_tls_port" {
+  description = "TCP port of syslog over TLS (RFC 5425: 6514), used when syslog_tls_enabled is true. A whole number in 1..65535, not 9600, distinct from syslog_port and (when the sidecar runs) sidecar_port."
+  type        = number
+  default     = 6514
+  nullable    = false
+
+  validation {
+    condition     = var.syslog_tls_port >= 1 && var.syslog_tls_port <= 65535 && floor(var.syslog_tls_port) == var.syslog_tls_port && var.syslog_tls_port != 9600
+    error_message = "syslog_tls_port must be a whole number between 1 and 65535, and not 9600 (the Logstash API port)."
+  }
+  validation {
+    condition     = !var.syslog_tls_enabled || (var.syslog_tls_port != var.syslog_port && !(var.sidecar_image != "" && var.syslog_tls_port == var.sidecar_port))
+    error_message = "syslog_tls_port must differ from syslog_port and, when the sidecar runs, from sidecar_port: each listens on the same host."
+  }
+}
+
+variable "syslog_tls_client_auth" {
+  description = "Mutual TLS: syslog clients must present a certificate that chains to the CA in the SYSLOG_TLS_CA secret (then required in TF_VAR_logstash_secrets too)."
   type        = bool
   default     = false
   nullable    = false

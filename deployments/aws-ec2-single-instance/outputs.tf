@@ -20,11 +20,8 @@ output "public_ip" {
 }
 
 output "syslog_endpoints" {
-  description = "Where the senders send syslog: private IP and port (TCP and UDP; TLS on 6514 when enabled)."
-  value = local.private_ip == null ? [] : concat(
-    ["${local.private_ip}:${var.syslog_port}"],
-    var.syslog_tls_enabled ? ["${local.private_ip}:6514"] : [],
-  )
+  description = "Where the senders send syslog, by protocol: tcp and udp on syslog_port, tls on syslog_tls_port when TLS is on; each <private IP>:<port>."
+  value       = { for protocol, port in module.decisions.syslog_listeners : protocol => "${local.private_ip}:${port}" if local.private_ip != null }
 }
 
 output "sidecar_url" {

@@ -1,14 +1,16 @@
 module "decisions" {
   source = "../../modules/stashkit-decisions"
 
-  output_type         = var.output_type
-  sidecar_image       = var.sidecar_image
-  sidecar_enabled     = var.sidecar_enabled
-  sidecar_port        = var.sidecar_port
-  syslog_port         = var.syslog_port
-  syslog_tls_enabled  = var.syslog_tls_enabled
-  syslog_source_cidrs = var.syslog_source_cidrs
-  operator_cidrs      = var.operator_cidrs
+  output_type            = var.output_type
+  sidecar_image          = var.sidecar_image
+  sidecar_enabled        = var.sidecar_enabled
+  sidecar_port           = var.sidecar_port
+  syslog_port            = var.syslog_port
+  syslog_tls_enabled     = var.syslog_tls_enabled
+  syslog_tls_port        = var.syslog_tls_port
+  syslog_tls_client_auth = var.syslog_tls_client_auth
+  syslog_source_cidrs    = var.syslog_source_cidrs
+  operator_cidrs         = var.operator_cidrs
 }
 
 locals {
@@ -21,6 +23,14 @@ locals {
   log_volume     = "logstash-logs"
   api_url        = "http://localhost:${module.decisions.logstash_api_port}"
   logstash_ports = [for p in module.decisions.aci_ports : p if !(module.decisions.sidecar_enabled && p.port == var.sidecar_port)]
+
+  # Syslog over TLS: the certificate, key (and client CA) are files in a secret volume where the
+  # pipeline's tcp input reads them, never environment variables. Names are not secret.
+  secret_names        = nonsensitive(toset(keys(var.logstash_secrets)))
+  missing_tls_secrets = sort(setsubtract(keys(module.decisions.tls_secret_files), local.secret_names))
+  secure_environment = {
+    for name, value in var.logstash_secrets : name => value if !contains(module.decisions.tls_secret_names, name)
+  }
 }
 
 resource "azurerm_resource_group" "this" {
@@ -92,7 +102,7 @@ resource "azurerm_storage_share_file" "pipeline" {
 resource "azurerm_container_group" "this" {
   #checkov:skip=CKV_AZURE_98:Set ip_address_type = Private with subnet_ids to run in a VNet; the default Public serves senders outside Azure.
   #checkov:skip=CKV_AZURE_245:Same as CKV_AZURE_98: ip_address_type = Private with subnet_ids puts the group in a VNet; Public is the default for senders outside Azure.
-  #checkov:skip=CKV_AZURE_235:environment_variables hold only non-secret settings (API URL, log profile, port, logstash_environment); every secret goes to secure_environment_variables.
+  #checkov:skip=CKV_AZURE_235:environment_variables hold only non-secret settings (API URL, log profile, port, logstash_environment); every secret goes to secure_environment_variables, the syslog TLS certificate and key to a secret volume.
   name                = "${var.name}-logstash"
   resource_group_name = azurerm_resource_group.this.name
   location            = azurerm_resource_group.this.location
@@ -131,7 +141,7 @@ resource "azurerm_container_group" "this" {
       "--config.reload.automatic",
     ]
     environment_variables        = var.logstash_environment
-    secure_environment_variables = var.logstash_secrets
+    secure_environment_variables = local.secure_environment
 
     dynamic "ports" {
       for_each = local.logstash_ports
@@ -155,6 +165,20 @@ resource "azurerm_container_group" "this" {
       share_name           = azurerm_storage_share.this.name
       storage_account_name = azurerm_storage_account.this.name
       storage_account_key  = azurerm_storage_account.this.primary_access_key
+    }
+
+    # server.crt, server.key (and ca.crt with client auth), base64-encoded as ACI wants them.
+    dynamic "volume" {
+      for_each = length(module.decisions.tls_secret_files) > 0 ? ["syslog-tls"] : []
+
+      content {
+        name       = volume.value
+        mount_path = module.decisions.tls_dir
+        read_only  = true
+        secret = {
+          for name, file in module.decisions.tls_secret_files : file => base64encode(lookup(var.logstash_secrets, name, ""))
+        }
+      }
     }
 
     # Logstash's own liveness: its API answers (the sidecar's probes cannot restart Logstash).
@@ -231,6 +255,10 @@ resource "azurerm_container_group" "this" {
     precondition {
       condition     = var.image_registry_server == null || (var.image_registry_username != null && var.image_registry_password != null)
       error_message = "image_registry_server needs image_registry_username and image_registry_password."
+    }
+    precondition {
+      condition     = length(local.missing_tls_secrets) == 0
+      error_message = "logstash_secrets lacks ${join(", ", local.missing_tls_secrets)}: syslog over TLS needs SYSLOG_TLS_CERT and SYSLOG_TLS_KEY (and SYSLOG_TLS_CA with client auth) in TF_VAR_logstash_secrets."
     }
   }
 

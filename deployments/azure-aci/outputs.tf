@@ -1,3 +1,9 @@
+locals {
+  # Senders and dashboards reach the group by its DNS name when it has one (stable across
+  # restarts, and the name a TLS certificate carries), else by its IP address.
+  address = try(coalesce(azurerm_container_group.this.fqdn, azurerm_container_group.this.ip_address), null)
+}
+
 output "ip_address" {
   description = "IP address of the container group: point the syslog senders here."
   value       = try(azurerm_container_group.this.ip_address, null)
@@ -9,8 +15,8 @@ output "fqdn" {
 }
 
 output "syslog_endpoints" {
-  description = "Where the senders send syslog (TCP and UDP; TLS on 6514 when enabled)."
-  value       = [for p in module.decisions.aci_ports : "${p.protocol}/${p.port}" if !(module.decisions.sidecar_enabled && p.port == var.sidecar_port)]
+  description = "Where the senders send syslog, by protocol: tcp and udp on syslog_port, tls on syslog_tls_port when TLS is on; each <fqdn or IP>:<port>."
+  value       = { for protocol, port in module.decisions.syslog_listeners : protocol => "${local.address}:${port}" if local.address != null }
 }
 
 output "containers" {
@@ -20,12 +26,12 @@ output "containers" {
 
 output "sidecar_url" {
   description = "The status sidecar dashboard, or null when the sidecar is off."
-  value       = module.decisions.sidecar_enabled ? "http://${try(coalesce(azurerm_container_group.this.fqdn, azurerm_container_group.this.ip_address), "")}:${var.sidecar_port}/" : null
+  value       = module.decisions.sidecar_enabled && local.address != null ? "http://${local.address}:${var.sidecar_port}/" : null
 }
 
 output "sidecar_urls" {
   description = "All sidecar URLs (one group here); empty when the sidecar is off."
-  value       = module.decisions.sidecar_enabled ? ["http://${try(coalesce(azurerm_container_group.this.fqdn, azurerm_container_group.this.ip_address), "")}:${var.sidecar_port}/"] : []
+  value       = module.decisions.sidecar_enabled && local.address != null ? ["http://${local.address}:${var.sidecar_port}/"] : []
 }
 
 output "resource_group_name" {

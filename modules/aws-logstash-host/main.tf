@@ -12,7 +12,16 @@ locals {
   region     = data.aws_region.current.region
   ssm_prefix = "/${var.name}/logstash"
   # keys() of a sensitive map is sensitive; the names are not secret, their values are.
-  secret_names = nonsensitive(toset(keys(var.logstash_secrets)))
+  secret_names    = nonsensitive(toset(keys(var.logstash_secrets)))
+  missing_secrets = sort(setsubtract(var.required_secrets, local.secret_names))
+
+  # SSM Standard parameters hold 4 KB, and a TLS certificate chain can be longer: such a value
+  # goes to an Advanced parameter (8 KB, charged per parameter), the rest stay Standard.
+  # base64 of n bytes is 4 * ceil(n / 3) characters: more than 5460 means n >= 4096 (bytes, not
+  # characters). Whether a secret is longer than 4 KB is not itself secret.
+  secret_tiers = {
+    for k in local.secret_names : k => nonsensitive(length(base64encode(var.logstash_secrets[k])) > 5460) ? "Advanced" : "Standard"
+  }
 
   # The container script carries the non-secret environment itself (`stashkit render`).
   object_prefix = "config"
@@ -155,6 +164,7 @@ resource "aws_ssm_parameter" "this" {
   name        = "${local.ssm_prefix}/${each.key}"
   description = "stashkit ${var.name}: Logstash secret ${each.key}"
   type        = "SecureString"
+  tier        = local.secret_tiers[each.key]
   value       = var.logstash_secrets[each.key]
   key_id      = var.kms_key_arn
 
@@ -227,6 +237,15 @@ resource "aws_iam_role_policy" "this" {
   name_prefix = "stashkit-host-"
   role        = aws_iam_role.this.id
   policy      = jsonencode(local.host_policy)
+
+  lifecycle {
+    # The host may read only the parameters that exist: one the container script needs must be
+    # there (with syslog over TLS, the certificate and key it writes for the TLS input).
+    precondition {
+      condition     = length(local.missing_secrets) == 0
+      error_message = "logstash_secrets lacks ${join(", ", local.missing_secrets)}: syslog over TLS needs SYSLOG_TLS_CERT and SYSLOG_TLS_KEY (and SYSLOG_TLS_CA with client auth) in TF_VAR_logstash_secrets."
+    }
+  }
 }
 
 resource "aws_iam_role_policy_attachment" "ssm_core" {

@@ -104,6 +104,23 @@ variable "logstash_secrets" {
     condition     = alltrue([for v in values(var.logstash_secrets) : length(trimspace(v)) > 0])
     error_message = "Every logstash_secrets value must be non-empty: an empty secret would make Logstash fail at its destination."
   }
+  validation {
+    # base64 of n bytes is 4 * ceil(n / 3) characters: at most 10920 means n <= 8190.
+    condition     = alltrue([for v in values(var.logstash_secrets) : length(base64encode(v)) <= 10920])
+    error_message = "Every logstash_secrets value must fit an SSM Advanced parameter (8 KB): at most 8190 bytes."
+  }
+}
+
+variable "required_secrets" {
+  description = "Names that must be in logstash_secrets because the container script cannot start Logstash without them: stashkit-decisions' tls_secret_files (SYSLOG_TLS_CERT and SYSLOG_TLS_KEY with syslog over TLS, SYSLOG_TLS_CA with client auth). Checked at plan time."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for k in var.required_secrets : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))])
+    error_message = "required_secrets must hold environment variable names (letters, digits, underscores)."
+  }
 }
 
 variable "kms_key_arn" {

@@ -52,7 +52,7 @@ resource "aws_lb_target_group" "this" {
 }
 
 resource "aws_lb_listener" "this" {
-  #checkov:skip=CKV_AWS_2:NLB listeners pass syslog through as TCP, UDP or TCP_UDP (TLS syslog terminates in Logstash on 6514); HTTPS does not apply.
+  #checkov:skip=CKV_AWS_2:NLB listeners pass syslog through as TCP, UDP or TCP_UDP (TLS syslog is passed through on syslog_tls_port and terminated by Logstash); HTTPS does not apply.
   #checkov:skip=CKV_AWS_103:No TLS listener on the NLB: TLS syslog is passed through as TCP and terminated by Logstash.
   for_each = var.target_groups
 

@@ -30,6 +30,11 @@ from tests.integration.sidecar_server import run_sidecar, wait_until
 from tests.pipelines.support import pipeline
 
 FAST = ("--timeout", "5", "--interval", "0.2", "--http-timeout", "2")
+ACI_ENDPOINTS = {
+    "tcp": "tcp.example:1514",
+    "udp": "logs.westeurope.azurecontainer.io:1514",
+    "tls": "logs.westeurope.azurecontainer.io:10514",
+}
 NETWORKING = ("gw_net_stats", "gw_sys_stats", "tunnel_status")
 
 
@@ -195,6 +200,17 @@ def test_should_refuse_bad_sample_options(argv: list[str], message: str) -> None
          [SidecarRef("group", "http://20.1.2.3:3000")], Target("20.1.2.3", 5000)),
         (["--syslog-port", "5514"], {}, [SidecarRef("i-1", "http://10.1.1.1:3000/")],
          Target("10.1.1.1", 5514)),
+        # Outputs keyed by protocol: the ACI group's DNS name wins over its IP (the fallback).
+        ([], {"syslog_endpoints": ACI_ENDPOINTS}, [SidecarRef("group", "http://20.1.2.3:3000")],
+         Target("logs.westeurope.azurecontainer.io", 1514)),
+        (["--tcp"], {"syslog_endpoints": ACI_ENDPOINTS}, [], Target("tcp.example", 1514)),
+        (["--tls"], {"syslog_endpoints": ACI_ENDPOINTS}, [],
+         Target("logs.westeurope.azurecontainer.io", 10514)),
+        (["--tls", "--syslog-port", "16514"], {"syslog_endpoints": ACI_ENDPOINTS}, [],
+         Target("logs.westeurope.azurecontainer.io", 16514)),
+        # No state (or not applied yet): the container group's address from the sidecar.
+        (["--tls"], {"syslog_endpoints": {}}, [SidecarRef("group", "http://20.1.2.3:3000")],
+         Target("20.1.2.3", 6514)),
     ],
 )  # fmt: skip
 def test_should_find_the_syslog_endpoint(
@@ -204,3 +220,41 @@ def test_should_find_the_syslog_endpoint(
 
     args = build_parser().parse_args(["verify", "azure-aci", "--send-samples", *flags])
     assert syslog_target(args, outputs, sidecars) == expected
+
+
+def test_should_refuse_tls_when_the_deployment_has_no_tls_endpoint() -> None:
+    from stashkit.cli import build_parser
+    from stashkit.errors import UsageError
+
+    args = build_parser().parse_args(["verify", "azure-aci", "--send-samples", "--tls"])
+    outputs = {"syslog_endpoints": {"tcp": "20.1.2.3:5000", "udp": "20.1.2.3:5000"}}
+    with pytest.raises(UsageError, match=r"no tls syslog endpoint .*tcp 20\.1\.2\.3:5000"):
+        syslog_target(args, outputs, [SidecarRef("group", "http://20.1.2.3:3000")])
+
+
+def test_should_send_to_the_endpoint_terraform_outputs_give(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No --syslog: the udp entry of `terraform output syslog_endpoints` is used. The fallback
+    (the sidecar's host on 5000) reaches no listener, so only that endpoint can get every
+    sample counted."""
+    from stashkit.cli import build_parser
+    from stashkit.commands import verify as verify_command
+
+    with (
+        quiet_sidecars(tmp_path, 1) as (urls, fakes),
+        syslog_listener(fakes) as listener,
+    ):
+        endpoint = f"127.0.0.1:{listener.port}"
+
+        def outputs(deployment: str) -> dict[str, object]:
+            assert deployment == "aws-ec2-single-instance"
+            return {"syslog_endpoints": {"tcp": "192.0.2.1:1", "udp": endpoint}}
+
+        argv = ["verify", "aws-ec2-single-instance", *FAST, "--send-samples",
+                "--samples-timeout", "15", *("--sidecar-url", urls[0])]  # fmt: skip
+        code = verify_command.run(build_parser().parse_args(argv), outputs_reader=outputs)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"samples to {endpoint} over UDP: every sample counted" in out
+    assert len(listener.received) == 3 * len(LOG_TYPE_KEYS)

@@ -7,6 +7,7 @@ Assertions read `terraform show -json` as a reviewer of the plan would.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import copy
 import itertools
@@ -19,6 +20,9 @@ from typing import Any
 
 import pytest
 
+from stashkit.commands.verify import syslog_target
+from stashkit.replay import Target
+
 from . import tfbin
 from .conftest import REPO
 from .standin import mirror
@@ -26,6 +30,17 @@ from .standin import mirror
 pytestmark = [pytest.mark.real, pytest.mark.slow]
 
 SECRET = "test-secret-7f3a9c"  # a fake secret: it must surface only where secrets belong
+# Fake syslog TLS material. The certificate chain is longer than an SSM Standard parameter holds.
+TLS_CERT = "-----BEGIN CERTIFICATE-----\n" + "MIIBcert4c9e" * 400 + "\n-----END CERTIFICATE-----\n"
+TLS_KEY = "-----BEGIN PRIVATE KEY-----\nMIIEkey5d2b1\n-----END PRIVATE KEY-----\n"
+TLS_CA = "-----BEGIN CERTIFICATE-----\nMIIBca8e7f00\n-----END CERTIFICATE-----\n"
+TLS_SECRETS = {"SYSLOG_TLS_CERT": TLS_CERT, "SYSLOG_TLS_KEY": TLS_KEY, "SYSLOG_TLS_CA": TLS_CA}
+TLS_FILES = {
+    "SYSLOG_TLS_CERT": "server.crt",
+    "SYSLOG_TLS_KEY": "server.key",
+    "SYSLOG_TLS_CA": "ca.crt",
+}
+TLS_DIR = "/usr/share/logstash/config/tls"
 SIDECAR = "ghcr.io/example/status-sidecar:1.0.0"
 PIPELINE = "input { tcp { port => 5000 } udp { port => 5000 } }\noutput { stdout {} }\n"
 SCRIPT = "#!/bin/bash\nset -euo pipefail\ndocker run logstash\n"
@@ -55,24 +70,45 @@ SECRET_NAME = {
     "azure-aci": "AZURE_CLIENT_SECRET",
 }
 
-# Representative variable sets: sidecar on/off, dashboard via NLB on/off, TLS on/off, and
-# every output type once.
+# Representative variable sets: sidecar on/off, dashboard via NLB on/off, TLS on/off (default
+# and moved port, with and without client auth), and every output type once.
 CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("aws-ec2-autoscale", "sidecar-dashboard", {"output_type": "splunk-hec",
         "expose_dashboard_via_nlb": True, "operator_cidrs": ["203.0.113.10/32"]}),
-    ("aws-ec2-autoscale", "sidecar-tls", {"output_type": "zabbix", "syslog_tls_enabled": True,
-        "health_check_grace_period": 420}),
-    ("aws-ec2-autoscale", "no-sidecar-tls", {"output_type": "elasticsearch", "sidecar_image": "",
-        "syslog_tls_enabled": True, "ssh_cidrs": ["198.51.100.0/24"]}),
+    ("aws-ec2-autoscale", "sidecar-mtls", {"output_type": "zabbix", "syslog_tls_enabled": True,
+        "syslog_tls_client_auth": True, "health_check_grace_period": 420}),
+    ("aws-ec2-autoscale", "no-sidecar-tls-port", {"output_type": "elasticsearch",
+        "sidecar_image": "", "syslog_tls_enabled": True, "syslog_tls_port": 10514,
+        "ssh_cidrs": ["198.51.100.0/24"]}),
     ("aws-ec2-single-instance", "sidecar", {"output_type": "dynatrace",
         "operator_cidrs": ["203.0.113.10/32"]}),
     ("aws-ec2-single-instance", "no-sidecar-tls", {"output_type": "dynatrace-logs",
         "sidecar_image": "", "syslog_tls_enabled": True}),
     ("azure-aci", "sidecar", {"output_type": "azure-log-ingestion"}),
-    ("azure-aci", "sidecar-tls", {"output_type": "dynatrace-metrics",
-        "syslog_tls_enabled": True}),
+    ("azure-aci", "sidecar-tls-port", {"output_type": "dynatrace-metrics",
+        "syslog_tls_enabled": True, "syslog_tls_port": 10514}),
+    ("azure-aci", "sidecar-mtls", {"output_type": "splunk-hec", "syslog_tls_enabled": True,
+        "syslog_tls_client_auth": True}),
     ("azure-aci", "sidecar-disabled", {"output_type": "webhook-test", "sidecar_enabled": False}),
 ]  # fmt: skip
+
+
+def tls_port(variables: Mapping[str, Any]) -> int | None:
+    """The syslog TLS port when TLS is on, else None."""
+    if not variables.get("syslog_tls_enabled", False):
+        return None
+    port: int = variables.get("syslog_tls_port", 6514)
+    return port
+
+
+def tls_secrets(variables: Mapping[str, Any]) -> dict[str, str]:
+    """The TLS secrets a variable set needs: certificate and key, the CA with client auth."""
+    if tls_port(variables) is None:
+        return {}
+    wanted = ["SYSLOG_TLS_CERT", "SYSLOG_TLS_KEY"]
+    if variables.get("syslog_tls_client_auth", False):
+        wanted.append("SYSLOG_TLS_CA")
+    return {name: TLS_SECRETS[name] for name in wanted}
 
 
 def _words(text: str) -> str:
@@ -155,8 +191,8 @@ def of_type(plan: dict[str, Any], type_: str) -> list[dict[str, Any]]:
     return [r["values"] for r in resources(plan).values() if r["type"] == type_]
 
 
-def secret_places(plan: dict[str, Any]) -> list[str]:
-    """JSON paths of the plan where SECRET appears, outside the input variables."""
+def secret_places(plan: dict[str, Any], secret: str = SECRET) -> list[str]:
+    """JSON paths of the plan where ``secret`` appears, outside the input variables."""
     places: list[str] = []
 
     def walk(value: Any, path: str) -> None:
@@ -166,7 +202,7 @@ def secret_places(plan: dict[str, Any]) -> list[str]:
         elif isinstance(value, list):
             for i, v in enumerate(value):
                 walk(v, f"{path}[{i}]")
-        elif isinstance(value, str) and SECRET in value:
+        elif isinstance(value, str) and secret in value:
             places.append(path)
 
     stripped = copy.deepcopy(plan)
@@ -191,13 +227,21 @@ def test_should_validate_and_plan(
     validate = ws.run(["validate", "-no-color"])
     assert validate.returncode == 0 and "Warning" not in validate.stderr, validate.stderr
     variables = BASE[deployment] | overrides
-    plan = ws.plan(variables, {SECRET_NAME[deployment]: SECRET})
+    tls = tls_secrets(variables)
+    plan = ws.plan(variables, {SECRET_NAME[deployment]: SECRET} | tls)
     CHECKS[deployment](plan, variables)
     # The secret is stored where secrets belong, and nowhere else.
     places = secret_places(plan)
     allowed = ALLOWED_SECRET_PLACE[deployment]
     assert places, "the secret must reach its store"
     assert all(allowed in p for p in places), places
+    # TLS material: its own SSM parameter on AWS; on ACI only base64-encoded in the secret volume.
+    for name, value in tls.items():
+        places = secret_places(plan, value)
+        if deployment.startswith("aws-"):
+            assert places and all(f'aws_ssm_parameter.this["{name}"]' in p for p in places)
+        else:
+            assert places == [], f"{name} must reach ACI only as a secret volume file: {places}"
 
 
 ALLOWED_SECRET_PLACE = {
@@ -217,7 +261,9 @@ def check_aws_common(plan: dict[str, Any], variables: dict[str, Any]) -> None:
     ports = {(r["from_port"], r["ip_protocol"], r["cidr_ipv4"]) for r in ingress}
     assert (5000, "tcp", "10.10.0.0/16") in ports
     assert (5000, "udp", "10.10.0.0/16") in ports
-    assert ((6514, "tcp", "10.10.0.0/16") in ports) == variables.get("syslog_tls_enabled", False)
+    tls = tls_port(variables)
+    syslog_tls = {p for p, proto, cidr in ports if cidr == "10.10.0.0/16" and p != 5000}
+    assert syslog_tls == ({tls} if tls else set()), "TLS opens syslog_tls_port, and only then"
     assert all(r["from_port"] == r["to_port"] for r in ingress)
     assert not any(r["from_port"] == 9600 for r in ingress), "9600 must never be open"
     world = [r for r in ingress if r["cidr_ipv4"] == "0.0.0.0/0"]
@@ -227,8 +273,13 @@ def check_aws_common(plan: dict[str, Any], variables: dict[str, Any]) -> None:
     dashboard = [r for r in ingress if r["from_port"] == 3000 and r["cidr_ipv4"] != "10.0.0.0/16"]
     expected = set(variables.get("operator_cidrs", [])) if sidecar else set()
     assert {r["cidr_ipv4"] for r in dashboard} == expected
-    (param,) = of_type(plan, "aws_ssm_parameter")
-    assert (param["name"], param["type"]) == ("/demo/logstash/SPLUNK_HEC_TOKEN", "SecureString")
+    params = {p["name"]: p for p in of_type(plan, "aws_ssm_parameter")}
+    names = {"SPLUNK_HEC_TOKEN", *tls_secrets(variables)}
+    assert set(params) == {f"/demo/logstash/{n}" for n in names}
+    assert all(p["type"] == "SecureString" for p in params.values())
+    # A certificate chain over 4 KB needs an Advanced parameter; short values stay Standard.
+    tiers = {name.rsplit("/", 1)[1]: p["tier"] for name, p in params.items()}
+    assert tiers == {n: "Advanced" if n == "SYSLOG_TLS_CERT" else "Standard" for n in names}
     (bucket_policy,) = of_type(plan, "aws_s3_bucket_public_access_block")
     assert all(bucket_policy[k] for k in ("block_public_acls", "block_public_policy"))
 
@@ -259,15 +310,25 @@ def check_autoscale(plan: dict[str, Any], variables: dict[str, Any]) -> None:
         )
     else:
         assert (hc["protocol"], hc["port"]) == ("TCP", "5000")
-    tls = variables.get("syslog_tls_enabled", False)
-    assert ("demo-syslog-tls" in by_name) == tls
+    tls = tls_port(variables)
+    assert ("demo-syslog-tls" in by_name) == (tls is not None)
+    if tls:
+        tls_group = by_name["demo-syslog-tls"]
+        assert (tls_group["protocol"], tls_group["port"]) == ("TCP", tls)
+        tls_hc = tls_group["health_check"][0]
+        assert (tls_hc["protocol"], tls_hc["port"]) == (
+            ("HTTP", "3000") if sidecar else ("TCP", str(tls))
+        )
     exposed = sidecar and variables.get("expose_dashboard_via_nlb", False)
     assert ("demo-dashboard" in by_name) == exposed
     if exposed:
         assert by_name["demo-dashboard"]["health_check"][0]["path"] == "/healthz"
     listeners = {(x["port"], x["protocol"]) for x in of_type(plan, "aws_lb_listener")}
-    assert (5000, "TCP_UDP") in listeners
-    assert ((3000, "TCP") in listeners) == exposed
+    assert listeners == (
+        {(5000, "TCP_UDP")}
+        | ({(tls, "TCP")} if tls else set())
+        | ({(3000, "TCP")} if exposed else set())
+    )
     (asg,) = of_type(plan, "aws_autoscaling_group")
     assert asg["health_check_type"] == ("ELB" if sidecar else "EC2")
     assert asg["health_check_grace_period"] == variables.get("health_check_grace_period", 300)
@@ -281,7 +342,7 @@ def check_autoscale(plan: dict[str, Any], variables: dict[str, Any]) -> None:
     # NLB health checks reach the instances from the VPC only.
     health = [r for r in _ingress(plan) if r["cidr_ipv4"] == "10.0.0.0/16"]
     assert {r["from_port"] for r in health} == (
-        {3000} if sidecar else {5000} | ({6514} if tls else set())
+        {3000} if sidecar else {5000} | ({tls} if tls else set())
     )
 
 
@@ -302,8 +363,27 @@ def check_aci(plan: dict[str, Any], variables: dict[str, Any]) -> None:
     exposed = {(p["port"], p["protocol"]) for p in group["exposed_port"]}
     assert {(5000, "TCP"), (5000, "UDP")} <= exposed
     assert ((3000, "TCP") in exposed) == sidecar
-    assert ((6514, "TCP") in exposed) == variables.get("syslog_tls_enabled", False)
+    tls = tls_port(variables)
+    assert exposed - {(5000, "TCP"), (5000, "UDP"), (3000, "TCP")} == (
+        {(tls, "TCP")} if tls else set()
+    )
     assert 9600 not in {p for p, _ in exposed}
+    logstash_ports = {(p["port"], p["protocol"]) for p in logstash["ports"]}
+    assert logstash_ports == exposed - ({(3000, "TCP")} if sidecar else set())
+    # TLS material: files in a read-only secret volume where the pipeline's tcp input reads them.
+    tls_volumes = [v for c in containers.values() for v in c["volume"] if v["secret"]]
+    if tls:
+        (volume,) = tls_volumes
+        assert volume in logstash["volume"]
+        assert (volume["name"], volume["mount_path"], volume["read_only"]) == (
+            "syslog-tls", TLS_DIR, True,
+        )  # fmt: skip
+        assert volume["secret"] == {
+            TLS_FILES[name]: base64.b64encode(value.encode()).decode()
+            for name, value in tls_secrets(variables).items()
+        }
+    else:
+        assert tls_volumes == []
     if sidecar:
         side = containers["status-sidecar"]
         assert (side["cpu"], side["memory"]) == (0.5, 0.5)
@@ -350,13 +430,34 @@ NEGATIVE: list[tuple[str, dict[str, Any], dict[str, str] | None, str]] = [
      "min_size must not exceed max_size."),
     ("aws-ec2-autoscale", {"expose_dashboard_via_nlb": True}, None,
      "expose_dashboard_via_nlb needs operator_cidrs"),
+    ("aws-ec2-autoscale", {"syslog_tls_port": 70000}, None,
+     "syslog_tls_port must be a whole number between 1 and 65535, and not 9600"),
+    ("azure-aci", {"syslog_tls_port": 9600}, None,
+     "syslog_tls_port must be a whole number between 1 and 65535, and not 9600"),
+    ("aws-ec2-single-instance", {"syslog_tls_enabled": True, "syslog_tls_port": 5000}, None,
+     "syslog_tls_port must differ from syslog_port and, when the sidecar runs, from sidecar_port"),
+    ("azure-aci", {"syslog_tls_enabled": True, "syslog_tls_port": 3000}, None,
+     "syslog_tls_port must differ from syslog_port and, when the sidecar runs, from sidecar_port"),
+    ("aws-ec2-single-instance", {"syslog_tls_enabled": True},
+     {"SPLUNK_HEC_TOKEN": SECRET, "SYSLOG_TLS_CERT": TLS_CERT},
+     "logstash_secrets lacks SYSLOG_TLS_KEY: syslog over TLS needs SYSLOG_TLS_CERT and "
+     "SYSLOG_TLS_KEY"),
+    ("aws-ec2-autoscale", {"syslog_tls_enabled": True, "syslog_tls_client_auth": True},
+     {"SPLUNK_HEC_TOKEN": SECRET, "SYSLOG_TLS_CERT": TLS_CERT, "SYSLOG_TLS_KEY": TLS_KEY},
+     "logstash_secrets lacks SYSLOG_TLS_CA: syslog over TLS needs"),
+    ("azure-aci", {"syslog_tls_enabled": True}, {"SPLUNK_HEC_TOKEN": SECRET},
+     "logstash_secrets lacks SYSLOG_TLS_CERT, SYSLOG_TLS_KEY: syslog over TLS needs"),
+    ("aws-ec2-single-instance", {}, {"SYSLOG_TLS_CERT": TLS_CERT * 3},
+     "Every logstash_secrets value must fit an SSM Advanced parameter (8 KB)"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
     ("deployment", "overrides", "secrets", "message"),
     NEGATIVE,
-    ids=[f"{d}-{next(iter(o), 'secret')}" for d, o, _, _ in NEGATIVE],
+    ids=[
+        f"{d}-{'-'.join(o) or 'secret'}{'-secrets' if s and o else ''}" for d, o, s, _ in NEGATIVE
+    ],
 )
 def test_should_reject_an_invalid_value_with_its_validation_message(
     workspaces: dict[str, Workspace],
@@ -390,29 +491,76 @@ def test_user_data_should_run_the_container_script_without_any_secret(
 ) -> None:
     # User data names the bucket, so it is only known after apply: apply to a local state.
     ws = _workspace(tmp_path, deployment, standin_env)
-    _apply(ws, BASE[deployment] | {"output_type": "splunk-hec"}, {"SPLUNK_HEC_TOKEN": SECRET})
+    variables = BASE[deployment] | {
+        "output_type": "splunk-hec", "syslog_tls_enabled": True, "syslog_tls_port": 10514,
+    }  # fmt: skip
+    _apply(ws, variables, {"SPLUNK_HEC_TOKEN": SECRET} | tls_secrets(variables))
     state = json.loads(ws.run(["show", "-json"]).stdout)
     (host,) = [r["values"] for r in _state_resources(state) if r["type"] == type_]
     text = base64.b64decode(host["user_data"]).decode() if decode else host["user_data"]
     assert SECRET not in text
+    assert TLS_KEY not in text and TLS_CERT not in text
     assert "STASHKIT_SSM_PREFIX='/demo/logstash'" in text
     assert "install -d -m 0755 -o 1000 -g 1000 /var/log/logstash" in text
     assert 'bash "$CONFIG_DIR/run-containers.sh"' in text
-    by_type = {r["type"]: r["values"] for r in _state_resources(state)}
-    _assert_least_privilege(by_type)
+    resources = _state_resources(state)
+    by_type = {r["type"]: r["values"] for r in resources}
+    params = [r for r in resources if r["type"] == "aws_ssm_parameter" and r["mode"] == "managed"]
+    assert sorted(p["values"]["name"].rsplit("/", 1)[1] for p in params) == [
+        "SPLUNK_HEC_TOKEN", "SYSLOG_TLS_CERT", "SYSLOG_TLS_KEY",
+    ]  # fmt: skip
+    param_arns = sorted(p["values"]["arn"] for p in params)
+    _assert_least_privilege(by_type, param_arns)
+    # Senders are told <host>:<port> per protocol, TLS on its own port.
+    host_name = (
+        by_type["aws_instance"]["private_ip"]
+        if type_ == "aws_instance"
+        else by_type["aws_lb"]["dns_name"]
+    )
+    assert _output(ws, "syslog_endpoints") == {
+        "tcp": f"{host_name}:5000", "udp": f"{host_name}:5000", "tls": f"{host_name}:10514",
+    }  # fmt: skip
 
 
-def _assert_least_privilege(by_type: dict[str, dict[str, Any]]) -> None:
+def _output(ws: Workspace, name: str) -> Any:
+    shown = ws.run(["output", "-json", name])
+    assert shown.returncode == 0, shown.stderr
+    return json.loads(shown.stdout)
+
+
+def test_aci_outputs_should_give_senders_a_host_and_port_per_protocol(
+    tmp_path: Path, standin_env: dict[str, str]
+) -> None:
+    ws = _workspace(tmp_path, "azure-aci", standin_env)
+    variables = BASE["azure-aci"] | {
+        "output_type": "splunk-hec", "syslog_tls_enabled": True, "syslog_tls_port": 10514,
+        "dns_name_label": "stashkit-demo",
+    }  # fmt: skip
+    _apply(ws, variables, {"SPLUNK_HEC_AUTH": SECRET} | tls_secrets(variables))
+    state = json.loads(ws.run(["show", "-json"]).stdout)
+    (group,) = [
+        r["values"] for r in _state_resources(state) if r["type"] == "azurerm_container_group"
+    ]
+    host = group["fqdn"]  # the DNS name when there is one: stable, and what a certificate names
+    assert host
+    endpoints = _output(ws, "syslog_endpoints")
+    assert endpoints == {"tcp": f"{host}:5000", "udp": f"{host}:5000", "tls": f"{host}:10514"}
+    assert _output(ws, "sidecar_url") == f"http://{host}:3000/"
+    # `stashkit verify --send-samples` sends to these, the TLS one with --tls.
+    args = argparse.Namespace(syslog=None, syslog_port=None, tls=True, tcp=False)
+    assert syslog_target(args, {"syslog_endpoints": endpoints}, []) == Target(host, 10514)
+
+
+def _assert_least_privilege(by_type: dict[str, dict[str, Any]], param_arns: list[str]) -> None:
     """The host role reads this bucket's config prefix and these parameters, nothing else."""
     bucket_arn = by_type["aws_s3_bucket"]["arn"]
-    param_arn = by_type["aws_ssm_parameter"]["arn"]
     policy = json.loads(by_type["aws_iam_role_policy"]["policy"])
     statements = {s["Sid"]: s for s in policy["Statement"]}
     assert set(statements) == {"ReadRenderedConfig", "ReadLogstashSecrets"}
     assert statements["ReadRenderedConfig"]["Action"] == ["s3:GetObject"]
     assert statements["ReadRenderedConfig"]["Resource"] == [f"{bucket_arn}/config/*"]
     assert statements["ReadLogstashSecrets"]["Action"] == ["ssm:GetParameter", "ssm:GetParameters"]
-    assert statements["ReadLogstashSecrets"]["Resource"] == [param_arn]
+    assert sorted(statements["ReadLogstashSecrets"]["Resource"]) == param_arns
     assert all(s["Effect"] == "Allow" for s in statements.values())
     trust = json.loads(by_type["aws_iam_role"]["assume_role_policy"])
     assert trust["Statement"] == [

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from stashkit.render import TFVARS_KEYS, TLS_CONTAINER_DIR
+from status_sidecar.catalog import SYSLOG_TLS_SECRETS
+
 from . import checkov_env, tfbin
 from .conftest import REPO
 
@@ -37,6 +40,8 @@ RENDER_CONTRACT = {
     "sidecar_port": ("number", False),
     "syslog_port": ("number", False),
     "syslog_tls_enabled": ("bool", False),
+    "syslog_tls_port": ("number", False),
+    "syslog_tls_client_auth": ("bool", False),
     "pipeline_config": ("string", True),
     "logstash_environment": ("map(string)", False),
     "logstash_secrets": ("map(string)", False),
@@ -165,6 +170,25 @@ def test_should_declare_the_render_contract_variables(deployment: str) -> None:
         assert ("default" not in body) == required, f"{name}: required={required}"
     assert re.search(r"^\s+sensitive\s+= true$", variables["logstash_secrets"], re.M)
     assert re.search(r'default\s+= "stashkit"', variables["name"])
+
+
+def test_the_render_contract_should_cover_every_key_render_writes() -> None:
+    assert set(TFVARS_KEYS) == (set(RENDER_CONTRACT) | set(AWS_CONTRACT)) - {
+        "name", "logstash_secrets", "syslog_source_cidrs", "operator_cidrs", "ssh_cidrs",
+    }  # fmt: skip
+
+
+def test_tls_secret_files_should_be_the_catalogs_where_the_pipeline_reads_them() -> None:
+    """stashkit-decisions names the TLS secrets and files Terraform mounts (ACI) or requires
+    (every deployment): the catalog's SYSLOG_TLS_SECRETS, in render's TLS_CONTAINER_DIR."""
+    main = (REPO / "modules/stashkit-decisions/main.tf").read_text()
+    block = re.search(r"^  tls_secret_files_all = \{\n(.*?)^  \}", main, re.M | re.S)
+    assert block, "tls_secret_files_all not found"
+    files = dict(re.findall(r'^\s+(\w+)\s*=\s*"([^"]+)"', block.group(1), re.M))
+    assert files == {secret.name: secret.file for secret in SYSLOG_TLS_SECRETS}
+    (client_auth_only,) = [s.name for s in SYSLOG_TLS_SECRETS if s.client_auth_only]
+    assert f'if name != "{client_auth_only}" || var.syslog_tls_client_auth' in main
+    assert re.search(rf'^  syslog_tls_dir = "{re.escape(TLS_CONTAINER_DIR)}"$', main, re.M)
 
 
 @pytest.mark.parametrize("directory", TF_DIRS)

@@ -205,3 +205,71 @@ run "should_reject_a_bad_expiration" {
   }
   expect_failures = [var.noncurrent_version_expiration_days]
 }
+
+run "should_store_a_long_certificate_chain_as_an_advanced_parameter" {
+  command = plan
+
+  variables {
+    logstash_secrets = {
+      SPLUNK_HEC_TOKEN = "not-a-real-token"
+      SYSLOG_TLS_CERT  = join("\n", ["-----BEGIN CERTIFICATE-----", replace(format("%6000s", ""), " ", "A"), "-----END CERTIFICATE-----"])
+      SYSLOG_TLS_KEY   = "-----BEGIN PRIVATE KEY-----\nnot-a-real-key\n-----END PRIVATE KEY-----"
+    }
+    required_secrets = ["SYSLOG_TLS_CERT", "SYSLOG_TLS_KEY"]
+  }
+
+  assert {
+    condition     = aws_ssm_parameter.this["SYSLOG_TLS_CERT"].tier == "Advanced"
+    error_message = "a value over 4 KB needs an Advanced parameter (Standard holds 4 KB)"
+  }
+  assert {
+    condition = (
+      aws_ssm_parameter.this["SYSLOG_TLS_KEY"].tier == "Standard" &&
+      aws_ssm_parameter.this["SPLUNK_HEC_TOKEN"].tier == "Standard"
+    )
+    error_message = "short values stay Standard (Advanced parameters are charged)"
+  }
+  assert {
+    condition     = alltrue([for p in aws_ssm_parameter.this : p.type == "SecureString"])
+    error_message = "every secret is a SecureString"
+  }
+}
+
+run "should_count_bytes_not_characters_for_the_tier" {
+  command = plan
+
+  variables {
+    # 2100 two-byte characters: 4200 bytes, over Standard's 4 KB.
+    logstash_secrets = { PASSWORD = replace(format("%2100s", ""), " ", "é") }
+  }
+
+  assert {
+    condition     = aws_ssm_parameter.this["PASSWORD"].tier == "Advanced"
+    error_message = "4200 bytes do not fit a Standard parameter"
+  }
+}
+
+run "should_refuse_a_plan_without_a_required_secret" {
+  command = plan
+  variables {
+    required_secrets = ["SYSLOG_TLS_CERT", "SYSLOG_TLS_KEY"]
+    logstash_secrets = { SPLUNK_HEC_TOKEN = "not-a-real-token", SYSLOG_TLS_CERT = "-----BEGIN CERTIFICATE-----" }
+  }
+  expect_failures = [aws_iam_role_policy.this]
+}
+
+run "should_reject_a_secret_too_long_for_ssm" {
+  command = plan
+  variables {
+    logstash_secrets = { SYSLOG_TLS_CERT = replace(format("%8200s", ""), " ", "A") }
+  }
+  expect_failures = [var.logstash_secrets]
+}
+
+run "should_reject_a_required_secret_that_is_no_name" {
+  command = plan
+  variables {
+    required_secrets = ["SYSLOG-TLS-CERT"]
+  }
+  expect_failures = [var.required_secrets]
+}

@@ -46,6 +46,33 @@ run "should_forward_each_target_group_on_its_own_listener" {
   }
 }
 
+run "should_pass_tls_syslog_through_on_its_own_port" {
+  command = plan
+
+  variables {
+    target_groups = {
+      syslog     = { port = 5000, protocol = "TCP_UDP", health_check = { protocol = "TCP", port = 5000 } }
+      syslog-tls = { port = 10514, protocol = "TCP", health_check = { protocol = "TCP", port = 10514 } }
+    }
+  }
+
+  assert {
+    condition = (
+      aws_lb_target_group.this["syslog-tls"].port == 10514 && aws_lb_target_group.this["syslog-tls"].protocol == "TCP" &&
+      aws_lb_target_group.this["syslog-tls"].health_check[0].port == "10514"
+    )
+    error_message = "the TLS group forwards TCP on syslog_tls_port and checks that port"
+  }
+  assert {
+    condition     = aws_lb_listener.this["syslog-tls"].port == 10514 && aws_lb_listener.this["syslog-tls"].protocol == "TCP"
+    error_message = "TLS is passed through: a TCP listener on syslog_tls_port, terminated by Logstash"
+  }
+  assert {
+    condition     = alltrue([for l in aws_lb_listener.this : l.port != 6514])
+    error_message = "no listener on 6514 when TLS is moved to another port"
+  }
+}
+
 run "should_check_tcp_without_a_path" {
   command = plan
 

@@ -53,7 +53,8 @@ deployments/<deployment> (target_group_arns, sidecar_urls, resource_group_name),
 --name, from the target groups tagged stashkit:deployment=NAME.
 
 With --send-samples, once serving: a few shipped samples of every log type the sidecars
-forward are sent to the syslog endpoint (--syslog, else `terraform output syslog_endpoints`,
+forward are sent to the syslog endpoint (--syslog, else the udp, tcp or tls entry of
+`terraform output syslog_endpoints` (NLB name, instance IP, container group DNS name or IP),
 else the sidecars' hosts on --syslog-port), then every sidecar's /api/stats is watched until the
 per-type `received` counters grew by what was sent; a table shows sent, seen and missing.
 
@@ -154,14 +155,15 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     samples.add_argument(
         "--syslog",
         metavar="HOST:PORT",
-        help="the syslog endpoint (default: terraform output syslog_endpoints, else the "
-        "sidecars' hosts on --syslog-port)",
+        help="the syslog endpoint (default: the udp, tcp or tls entry of terraform output "
+        "syslog_endpoints, else the sidecars' hosts on --syslog-port)",
     )
     samples.add_argument(
         "--syslog-port",
         type=int,
         metavar="PORT",
-        help="syslog port on the sidecars' hosts (default 5000, 6514 with --tls)",
+        help="syslog port (default: the syslog_endpoints output's; on the sidecars' hosts "
+        "5000, 6514 with --tls)",
     )
     samples.add_argument(
         "--samples-per-type", type=int, default=3, metavar="N", help="messages per type (3)"
@@ -174,7 +176,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="how long to wait for the counters (default 120)",
     )
     samples.add_argument("--tcp", action="store_true", help="send over TCP (default UDP)")
-    samples.add_argument("--tls", action="store_true", help="send over TLS (the 6514 listener)")
+    samples.add_argument(
+        "--tls", action="store_true", help="send over TLS (the syslog_tls_port listener)"
+    )
     samples.add_argument("--ca", type=Path, metavar="PEM", help="CA to verify the TLS listener")
     samples.add_argument("--cert", type=Path, metavar="PEM", help="client certificate (mTLS)")
     samples.add_argument("--key", type=Path, metavar="PEM", help="client key (if not in --cert)")
@@ -193,22 +197,47 @@ class SamplesMissing(StashkitError):
 def syslog_target(
     args: argparse.Namespace, outputs: Mapping[str, object], sidecars: list[SidecarRef]
 ) -> Target:
-    """Where ``--send-samples`` sends: ``--syslog``, else a ``syslog_endpoints`` output with a
-    host (the TLS one with ``--tls``), else the first sidecar's host on ``--syslog-port``."""
+    """Where ``--send-samples`` sends.
+
+    1. ``--syslog HOST:PORT``;
+    2. the deployment's ``syslog_endpoints`` output: ``HOST:PORT`` by protocol (``tls`` with
+       ``--tls``, ``tcp`` with ``--tcp``, else ``udp``), ``--syslog-port`` replacing its port;
+       a list (a state applied before the outputs were keyed by protocol) by port;
+    3. else the first sidecar's host (an instance's or the container group's address) on
+       ``--syslog-port``, by default 5000 (6514 with ``--tls``).
+    """
     if args.syslog:
         return parse_target(args.syslog)
+    protocol = "tls" if args.tls else "tcp" if args.tcp else "udp"
+    endpoints = outputs.get("syslog_endpoints")
+    if isinstance(endpoints, Mapping) and endpoints:
+        target = _endpoint(endpoints.get(protocol))
+        if target is None:
+            known = ", ".join(f"{k} {v}" for k, v in endpoints.items())
+            raise UsageError(
+                f"--send-samples: the deployment has no {protocol} syslog endpoint (terraform "
+                f"output syslog_endpoints: {known}); pass --syslog HOST:PORT"
+            )
+        return Target(target.host, args.syslog_port) if args.syslog_port else target
     port = args.syslog_port or (6514 if args.tls else None)
-    for endpoint in _strings(outputs.get("syslog_endpoints")):
-        try:
-            target = parse_target(endpoint)
-        except UsageError:
-            continue  # e.g. "TCP/5000" (an ACI port list, no host)
-        if port is None or target.port == port:
+    for endpoint in _strings(endpoints):
+        target = _endpoint(endpoint)  # None for e.g. "TCP/5000" (an old ACI port list, no host)
+        if target is not None and (port is None or target.port == port):
             return target
     if sidecars:
         host = httpx.URL(sidecars[0].url).host
         return Target(host, port or 5000)
     raise UsageError("--send-samples: no syslog endpoint known; pass --syslog HOST:PORT")
+
+
+def _endpoint(value: object) -> Target | None:
+    """``HOST:PORT`` as a target, else None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_target(value)
+    except UsageError:
+        return None
 
 
 def read_terraform_outputs(deployment: str) -> Mapping[str, object]:
