@@ -7,12 +7,15 @@ Secrets never touch argv, files or the screen. Terraform gets them as ``TF_VAR_l
 (a JSON object, the deployments' sensitive ``logstash_secrets`` variable), built from, in order:
 
 1. ``TF_VAR_logstash_secrets`` when the operator already set it (a JSON object of strings);
-2. for each secret the output type needs (the catalog's secret env vars, e.g. ``SPLUNK_HEC_AUTH``):
-   the file named by ``<NAME>_FILE`` (trailing newline removed), else the ``<NAME>`` variable.
+2. for each secret the output type needs (the catalog's secret env vars, e.g. ``SPLUNK_HEC_AUTH``)
+   and, with syslog over TLS, each TLS secret it needs (the catalog's ``SYSLOG_TLS_SECRETS``:
+   ``SYSLOG_TLS_CERT``, ``SYSLOG_TLS_KEY``, ``SYSLOG_TLS_CA`` with client auth): the file named by
+   ``<NAME>_FILE`` (trailing newline removed), else the ``<NAME>`` variable.
 
-The output type comes from ``--config``, else from the ``stashkit.auto.tfvars.json`` a previous
-``stashkit render`` wrote. ``plan`` and ``apply`` refuse to run when a required secret is missing
-(a plan without it would show the secret being removed); ``destroy`` needs none.
+The output type and the TLS settings come from ``--config``, else from the
+``stashkit.auto.tfvars.json`` a previous ``stashkit render`` wrote. ``plan`` and ``apply`` refuse
+to run when a required secret is missing (a plan without it would show the secret being removed,
+or fail on the deployment's TLS precondition); ``destroy`` needs none.
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from status_sidecar.catalog import Catalog, OutputType, default_catalog
+from status_sidecar.catalog import SYSLOG_TLS_SECRETS, Catalog, OutputType, default_catalog
 
-from .config import load_config
+from .config import TlsConfig, load_config
 from .errors import ConfigError, UsageError
 from .progress import Progress
 from .render import DEPLOYMENTS_DIR, TFVARS_FILE, render_deployment
@@ -99,8 +102,24 @@ def parse_var(text: str) -> tuple[str, object]:
     return name, raw
 
 
+def _wanted_secrets(
+    output_type: OutputType | None, tls: TlsConfig | None
+) -> list[tuple[str, bool]]:
+    """(name, required) of every secret to look for in the environment."""
+    wanted = [(v.name, v.required) for v in output_type.env if v.secret] if output_type else []
+    if tls is not None and tls.enabled:
+        wanted += [
+            (s.name, True) for s in SYSLOG_TLS_SECRETS if tls.client_auth or not s.client_auth_only
+        ]
+    return wanted
+
+
 def collect_secrets(
-    output_type: OutputType | None, environ: Mapping[str, str], *, required: bool
+    output_type: OutputType | None,
+    environ: Mapping[str, str],
+    *,
+    required: bool,
+    tls: TlsConfig | None = None,
 ) -> Secrets:
     """The secrets for ``TF_VAR_logstash_secrets`` (see the module docstring for the order)."""
     values: dict[str, str] = {}
@@ -119,13 +138,11 @@ def collect_secrets(
             raise ConfigError(f"{preset_name} must be a JSON object of strings")
         values.update(decoded)
         sources.update(dict.fromkeys(decoded, preset_name))
-    if output_type is None:
-        return Secrets(values, sources)
     missing: list[str] = []
-    for var in output_type.env:
-        if not var.secret or var.name in values:
+    for name, needed in _wanted_secrets(output_type, tls):
+        if name in values:
             continue
-        file_var = f"{var.name}_FILE"
+        file_var = f"{name}_FILE"
         if environ.get(file_var):
             path = Path(environ[file_var]).expanduser()
             try:
@@ -134,30 +151,53 @@ def collect_secrets(
                 reason = getattr(exc, "strerror", None) or "not UTF-8 text"
                 raise ConfigError(f"{file_var}: cannot read {path}: {reason}") from exc
             source = file_var
-        elif var.name in environ:
-            value, source = environ[var.name], var.name
+        elif name in environ:
+            value, source = environ[name], name
         else:
-            if var.required:
-                missing.append(var.name)
+            if needed:
+                missing.append(name)
             continue
         if not value.strip():
-            raise ConfigError(f"secret {var.name} (from {source}) is empty")
-        values[var.name] = value
-        sources[var.name] = source
+            raise ConfigError(f"secret {name} (from {source}) is empty")
+        values[name] = value
+        sources[name] = source
     if missing and required:
         wanted = ", ".join(f"{n} (or {n}_FILE)" for n in missing)
-        raise ConfigError(f"output type {output_type.key} needs secrets: set {wanted}")
+        tls_names = {s.name for s in SYSLOG_TLS_SECRETS}
+        who: list[str] = []
+        if output_type is not None and any(n not in tls_names for n in missing):
+            who.append(f"output type {output_type.key}")
+        if any(n in tls_names for n in missing):
+            who.append("syslog over TLS")
+        verb = "needs" if len(who) == 1 else "need"
+        raise ConfigError(f"{' and '.join(who)} {verb} secrets: set {wanted}")
     return Secrets(values, sources)
+
+
+def _tfvars(workdir: Path) -> dict[str, object]:
+    """The ``stashkit.auto.tfvars.json`` a previous ``stashkit render`` wrote, else ``{}``."""
+    try:
+        data = json.loads((workdir / TFVARS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _tfvars_output_type(workdir: Path) -> str | None:
     """The output type a previous ``stashkit render`` wrote for this folder, if any."""
-    try:
-        data = json.loads((workdir / TFVARS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    value = data.get("output_type") if isinstance(data, dict) else None
+    value = _tfvars(workdir).get("output_type")
     return value if isinstance(value, str) else None
+
+
+def _tfvars_tls(workdir: Path) -> TlsConfig:
+    """The syslog TLS settings a previous ``stashkit render`` wrote for this folder."""
+    data = _tfvars(workdir)
+    port = data.get("syslog_tls_port")
+    return TlsConfig(
+        enabled=data.get("syslog_tls_enabled") is True,
+        port=port if isinstance(port, int) and not isinstance(port, bool) else TlsConfig.port,
+        client_auth=data.get("syslog_tls_client_auth") is True,
+    )
 
 
 def _isatty(stream: object) -> bool:
@@ -212,7 +252,8 @@ class Deployer:
         config = load_config(options.config, self.catalog) if options.config else None
         output_key = config.output_type if config else _tfvars_output_type(workdir)
         output_type = self._output_type(output_key)
-        secrets = collect_secrets(output_type, self.environ, required=action != "destroy")
+        tls = config.tls if config else _tfvars_tls(workdir)
+        secrets = collect_secrets(output_type, self.environ, required=action != "destroy", tls=tls)
         binary = self.find_binary(self.environ)
 
         if config is not None:

@@ -160,6 +160,76 @@ def test_should_refuse_to_plan_without_the_output_types_secrets(
     assert not (env.workdir / TFVARS_FILE).exists()  # nothing rendered before the refusal
 
 
+TLS_CONFIG = CONFIG.replace(
+    "\n[destination]", "\n[syslog_tls]\nenabled = true\nclient_auth = true\n\n[destination]"
+)
+CERT = "-----BEGIN CERTIFICATE-----\nMIIBcert-never-shown\n-----END CERTIFICATE-----"
+
+
+def test_should_read_the_tls_material_with_syslog_over_tls(
+    env: Env,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = tmp_path / "stashkit.toml"
+    config.write_text(TLS_CONFIG)
+    cert = tmp_path / "chain.pem"
+    cert.write_text(CERT + "\n")
+    monkeypatch.setenv("SPLUNK_HEC_AUTH", SECRET)
+    monkeypatch.setenv("SYSLOG_TLS_CERT_FILE", str(cert))
+    monkeypatch.setenv(
+        "SYSLOG_TLS_KEY", "-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----"
+    )
+    monkeypatch.setenv(
+        "SYSLOG_TLS_CA", "-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----"
+    )
+    assert cli.main(env.argv("plan", DEPLOYMENT, "--config", str(config))) == 0
+    out, err = capfd.readouterr()
+    assert (
+        "secrets for Terraform: SPLUNK_HEC_AUTH (from SPLUNK_HEC_AUTH), SYSLOG_TLS_CA (from "
+        "SYSLOG_TLS_CA), SYSLOG_TLS_CERT (from SYSLOG_TLS_CERT_FILE), SYSLOG_TLS_KEY (from "
+        "SYSLOG_TLS_KEY)"
+    ) in err
+    assert f"+ SYSLOG_TLS_CERT = {len(CERT)}\n" in out  # the file, its trailing newline removed
+    assert CERT not in out + err and SECRET not in out + err
+    tfvars = json.loads((env.workdir / TFVARS_FILE).read_text())
+    assert (tfvars["syslog_tls_enabled"], tfvars["syslog_tls_client_auth"]) == (True, True)
+    for record in env.records():
+        assert "MIIBcert-never-shown" not in json.dumps(record)
+
+
+@pytest.mark.parametrize(
+    ("tfvars", "environ", "message"),
+    [
+        ({"output_type": "splunk-hec", "syslog_tls_enabled": True},
+         {"SPLUNK_HEC_AUTH": SECRET, "SYSLOG_TLS_CERT": CERT},
+         "stashkit: syslog over TLS needs secrets: set SYSLOG_TLS_KEY (or SYSLOG_TLS_KEY_FILE)"),
+        ({"output_type": "splunk-hec", "syslog_tls_enabled": True, "syslog_tls_client_auth": True},
+         {"SYSLOG_TLS_CERT": CERT, "SYSLOG_TLS_KEY": "k"},
+         "stashkit: output type splunk-hec and syslog over TLS need secrets: set SPLUNK_HEC_AUTH "
+         "(or SPLUNK_HEC_AUTH_FILE), SYSLOG_TLS_CA (or SYSLOG_TLS_CA_FILE)"),
+    ],
+)  # fmt: skip
+def test_should_refuse_to_plan_without_the_tls_material_a_previous_render_needs(
+    env: Env,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tfvars: dict[str, object],
+    environ: dict[str, str],
+    message: str,
+) -> None:
+    (env.workdir / TFVARS_FILE).write_text(json.dumps(tfvars))
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(env.argv("plan", DEPLOYMENT)) == 2
+    assert _one_error_line(capfd.readouterr().err) == message
+    assert env.records() == []
+    # destroy needs no secret
+    assert cli.main(env.argv("destroy", DEPLOYMENT, "--auto-approve")) == 0
+    capfd.readouterr()
+
+
 def test_should_take_the_output_type_from_a_previous_render(
     env: Env, capfd: pytest.CaptureFixture[str]
 ) -> None:

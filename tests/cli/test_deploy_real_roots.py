@@ -130,3 +130,53 @@ def test_should_apply_and_destroy_the_single_instance(
     out2, err2 = capfd.readouterr()
     assert re.search(r"Destroy complete! Resources: \d+ destroyed\.", out2)
     _assert_secret_only_in_the_environment(log, out + out2, err + err2)
+
+
+TLS_CERT = "-----BEGIN CERTIFICATE-----\nMIIBtls-cert-3c1f-NEVER-SHOWN\n-----END CERTIFICATE-----"
+TLS_KEY = "-----BEGIN PRIVATE KEY-----\nMIIEtls-key-9a0d-NEVER-SHOWN\n-----END PRIVATE KEY-----"
+
+
+@pytest.mark.parametrize("deployment", ["aws-ec2-autoscale", "azure-aci"])
+def test_should_render_and_plan_syslog_over_tls_on_its_port(
+    deployment: str,
+    scratch: tuple[Path, Path],
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """[syslog_tls] reaches the real root through the tfvars render writes: the pipeline's
+    TLS input, the opened/exposed port and the certificate all agree; the PEMs come from
+    NAME_FILE and show nowhere."""
+    deployments, log = scratch
+    config = tmp_path / "stashkit.toml"
+    config.write_text(
+        CONFIG.replace(
+            "\n[destination]", "\n[syslog_tls]\nenabled = true\nport = 10514\n\n[destination]"
+        )
+    )
+    for name, value in (("SYSLOG_TLS_CERT", TLS_CERT), ("SYSLOG_TLS_KEY", TLS_KEY)):
+        pem = tmp_path / f"{name}.pem"
+        pem.write_text(value + "\n")
+        monkeypatch.setenv(f"{name}_FILE", str(pem))
+    argv = ["plan", deployment, "--config", str(config), "--deployments-dir", str(deployments)]
+    code = cli.main([*argv, *VARS[deployment]])
+    out, err = capfd.readouterr()
+    assert code == 0, out + err
+    tfvars = json.loads((deployments / deployment / TFVARS_FILE).read_text())
+    assert (tfvars["syslog_tls_enabled"], tfvars["syslog_tls_port"]) == (True, 10514)
+    assert "port => 10514" in tfvars["pipeline_config"]
+    if deployment == "azure-aci":
+        assert re.search(r"\+ port += 10514\n\s+\+ protocol += \"TCP\"", out)
+        assert re.search(
+            r'\+ mount_path = "/usr/share/logstash/config/tls"\n\s+\+ name += "syslog-tls"\n'
+            r"\s+\+ read_only += true\n\s+\+ secret += \{\n"
+            r'\s+\+ "server\.crt" = \(sensitive value\)\n\s+\+ "server\.key" = \(sensitive value\)',
+            out,
+        )
+    else:
+        assert re.search(r"\+ from_port += 10514", out)
+        assert re.search(r'\+ name += "demo-syslog-tls"', out)
+    for secret in ("tls-cert-3c1f", "tls-key-9a0d"):
+        assert secret not in out + err
+        for record in read_records(log):
+            assert secret not in json.dumps(record)

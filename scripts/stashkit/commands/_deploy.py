@@ -28,6 +28,8 @@ examples:
 examples:
   stashkit apply aws-ec2-autoscale --config stashkit.toml          # Terraform asks 'yes'
   SPLUNK_HEC_AUTH_FILE=/run/secrets/hec stashkit apply aws-ec2-autoscale --auto-approve
+  SYSLOG_TLS_CERT_FILE=chain.pem SYSLOG_TLS_KEY_FILE=key.pk8.pem stashkit apply azure-aci \
+      --config stashkit.toml                                       # [syslog_tls] enabled
   stashkit apply azure-aci --config stashkit.toml --auto-approve --json > apply.jsonl
 """,
     "destroy": """\
@@ -39,10 +41,11 @@ examples:
 
 _SECRETS = """\
 secrets:
-  The output type's secrets (e.g. SPLUNK_HEC_AUTH) are read from the file named by NAME_FILE, else
-  from the NAME variable, or taken as they are from TF_VAR_logstash_secrets (a JSON object); they
-  reach Terraform only as TF_VAR_logstash_secrets in its environment, never on its command line,
-  in a file or on the screen.
+  The output type's secrets (e.g. SPLUNK_HEC_AUTH) and, with syslog over TLS, SYSLOG_TLS_CERT and
+  SYSLOG_TLS_KEY (+ SYSLOG_TLS_CA with client auth, PEM) are read from the file named by NAME_FILE,
+  else from the NAME variable, or taken as they are from TF_VAR_logstash_secrets (a JSON object);
+  they reach Terraform only as TF_VAR_logstash_secrets in its environment, never on its command
+  line, in a file or on the screen.
 
 terraform:
   $TERRAFORM_BIN, else `terraform` on PATH, else stashkit-terraform (bundled with stashkit).
