@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import platform
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -174,13 +175,12 @@ async def support_bundle(request: Request) -> Response:
 def _bundle_parts(sidecar: Sidecar) -> list[bundle.Part]:
     store = sidecar.store
 
-    async def text(value: object) -> str:
-        return bundle.json_text(value)
-
-    def doc(name: str, build: object) -> bundle.Part:
+    def doc(name: str, build: Callable[[], object]) -> bundle.Part:
         async def produce() -> str:
-            value = build() if callable(build) else build
-            return bundle.json_text(value)
+            # Snapshot on the event loop (the poller writes there), serialise off it: a 24 h
+            # history is thousands of points and must not stall /api/health.
+            value = build()
+            return await anyio.to_thread.run_sync(bundle.json_text, value)
 
         return bundle.Part(name, produce)
 
@@ -210,10 +210,7 @@ def _bundle_parts(sidecar: Sidecar) -> list[bundle.Part]:
         doc("plugin-stats.json", lambda: store.latest_raw),
     ]
     parts += [
-        doc(
-            f"history-{key}.json",
-            lambda key=key: views.history_json(store, key, sidecar.clock.now()),
-        )
+        doc(f"history-{key}.json", functools.partial(_history_now, sidecar, key))
         for key in views.HISTORY_RANGES
     ]
     parts += [
@@ -237,8 +234,11 @@ def _bundle_parts(sidecar: Sidecar) -> list[bundle.Part]:
             },
         ),
     ]
-    del text
     return parts
+
+
+def _history_now(sidecar: Sidecar, range_key: str) -> dict[str, object]:
+    return views.history_json(sidecar.store, range_key, sidecar.clock.now())
 
 
 def _samples(store: Store) -> list[dict[str, object]]:
