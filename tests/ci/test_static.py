@@ -334,7 +334,7 @@ def _free_port() -> int:
 @pytest.fixture
 def running_sidecar(tmp_path: Path) -> Iterator[int]:
     port = _free_port()
-    env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), LOGSTASH_URL="http://127.0.0.1:9")
+    env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), LOGSTASH_API_URL="http://127.0.0.1:9")
     env["LOGSTASH_LOG_PATH"] = str(tmp_path / "logstash-plain.log")
     stderr_path = tmp_path / "sidecar.stderr"
     with stderr_path.open("w") as stderr:
