@@ -91,8 +91,7 @@ def _delta_stats(stats: NodeStats, delta: Delta) -> NodeStats:
 def _delta_pipeline(pipeline: PipelineStats, delta: Delta) -> PipelineStats:
     def moved(plugin: PluginStats) -> PluginStats:
         key = ("plugin", pipeline.id, plugin.id)
-        return dataclasses.replace(
-            plugin,
+        return plugin._replace(
             events_in=delta.counters.get((*key, "in"), 0),
             events_out=delta.counters.get((*key, "out"), 0),
             failures=delta.counters.get((*key, "failures"), 0),
