@@ -284,3 +284,24 @@ def test_should_tail_a_1gb_log_with_bounded_memory(
             assert bundle.status_code == 200
     finally:
         big.unlink()
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "named"),
+    [
+        ("/api/history", {"range": "48h"}, "range"),
+        ("/api/logs", {"lines": "0"}, "lines"),
+        ("/api/logs", {"lines": "50001"}, "lines"),
+        ("/api/logs", {"lines": "all"}, "lines"),
+        ("/api/logs", {"download": "1"}, "download"),
+    ],
+)
+def test_bad_query_parameters_should_get_400_over_http(
+    sidecar: str, path: str, params: dict[str, str], named: str
+) -> None:
+    response = httpx.get(f"{sidecar}{path}", params=params, timeout=5)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    error = response.json()["error"]
+    assert error.startswith(f"{named}: ")
+    assert "use " in error
