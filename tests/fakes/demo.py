@@ -74,6 +74,11 @@ def sidecar_command(logstash_url: str, log_path: Path, port: int) -> list[str]:
         "2",
         "--startup-grace",
         "30",
+        "--destination",
+        "https://splunk-hec.internal:8088",
+        # History survives a restart of the demo, as it would on a volume.
+        "--history-file",
+        str(log_path.parent / "history.jsonl"),
     ]
 
 

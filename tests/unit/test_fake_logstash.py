@@ -773,6 +773,7 @@ def test_demo_helpers() -> None:
     assert cmd[1:4] == ["-m", "status_sidecar", "serve"]
     assert cmd[cmd.index("--logstash-url") + 1] == "http://127.0.0.1:9600"
     assert cmd[cmd.index("--startup-grace") + 1] == "30"
+    assert cmd[cmd.index("--history-file") + 1] == "/x/history.jsonl"
 
 
 # ---------------------------------------------------------------------------------------------
