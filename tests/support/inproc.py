@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 from starlette.testclient import TestClient
 
-from status_sidecar.api import Sidecar
 from status_sidecar.app import create_app
 from status_sidecar.settings import Settings
+from status_sidecar.wiring import Sidecar
 from tests.fakes.fake_logstash import FakeLogstash, ManualClock
 from tests.fakes.fake_logstash import create_app as fake_logstash_app
 

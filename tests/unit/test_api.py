@@ -13,9 +13,9 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from status_sidecar.api import Sidecar
 from status_sidecar.app import create_app
 from status_sidecar.settings import Settings
+from status_sidecar.wiring import Sidecar
 
 SECRET = "s3cr3t-hec-token-0042"
 

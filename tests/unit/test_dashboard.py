@@ -14,9 +14,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from status_sidecar import dashboard
-from status_sidecar.api import Sidecar
 from status_sidecar.app import create_app
 from status_sidecar.settings import Settings
+from status_sidecar.wiring import Sidecar
 
 HOSTILE = '<img src=x onerror="alert(1)">'
 

@@ -1,47 +1,40 @@
-"""HTTP routes of the operator API. Handlers only read; the poller is the only writer."""
+"""HTTP routes of the operator API. Handlers only read; the poller is the only writer.
+
+Bounded by construction: ``/api/stats`` and ``/api/history`` are built once per poll and served
+as ready bytes; log answers, bundles and hot threads take one of a few heavy slots (429 beyond)
+and stream within byte caps; anything that waits on Logstash waits at most its deadline.
+"""
 
 from __future__ import annotations
 
 import functools
+import os
 import platform
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+import re
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from datetime import UTC, datetime
 
 import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from . import bundle, logs, views
-from .catalog import Catalog
-from .client import Failure, LogstashClient
-from .clock import Clock
-from .poller import Poller
+from . import bundle, logwindow, views
+from .cache import Rendered
+from .client import Failure
+from .health import HealthResult
+from .responses import GuardedStream, SafeJSONResponse, cached, json_error
 from .settings import Settings
-from .sinks.publisher import Publisher
-from .status import HealthTracker
 from .store import Store
+from .text import clip
+from .wiring import Sidecar
 
 LOG_LINES_DEFAULT = 1000
 LOG_LINES_MAX = 50_000
 BUNDLE_LOG_LINES = 5000
-
-
-@dataclass
-class Sidecar:
-    """Everything a request handler may read."""
-
-    settings: Settings
-    store: Store
-    tracker: HealthTracker
-    poller: Poller
-    client: LogstashClient
-    catalog: Catalog
-    clock: Clock
-    version: str
-    environ: Mapping[str, str] = field(default_factory=dict)
-    publisher: Publisher | None = None  # metrics sinks and per-log-type carried totals
+BUSY_RETRY_AFTER_S = 5
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
+NO_STORE = "no-store"
 
 
 class BadParameter(Exception):
@@ -62,47 +55,66 @@ def _utc_stamp(t: float) -> str:
 def _choice(request: Request, name: str, allowed: tuple[str, ...], default: str) -> str:
     value = request.query_params.get(name, default)
     if value not in allowed:
-        raise BadParameter(f"{name}: {value!r} is not allowed; use one of {', '.join(allowed)}")
-    return value
-
-
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
         raise BadParameter(
-            f"{name}: {raw!r} is not allowed; use a whole number from {low} to {high}"
+            f"{name}: {clip(value)!r} is not allowed; use one of {', '.join(allowed)}"
         )
     return value
 
 
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """Plain ASCII digits only: no sign, space, underscore or other scripts' digits."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if _WHOLE_NUMBER.fullmatch(raw) is None or not low <= int(raw) <= high:
+        raise BadParameter(
+            f"{name}: {clip(raw)!r} is not allowed; use a whole number from {low} to {high}"
+        )
+    return int(raw)
+
+
 def bad_parameter(request: Request, exc: Exception) -> Response:
     message = exc.message if isinstance(exc, BadParameter) else str(exc)
-    return JSONResponse({"error": message}, status_code=400)
+    return json_error(400, message)
 
 
-def _health_document(sidecar: Sidecar) -> tuple[dict[str, object], int]:
+def too_busy(what: str) -> Response:
+    return json_error(
+        429,
+        f"{what}: the sidecar is already serving its limit of heavy requests (logs, support "
+        f"bundles, hot threads); try again in {BUSY_RETRY_AFTER_S} s",
+        {"Retry-After": str(BUSY_RETRY_AFTER_S)},
+    )
+
+
+# -- health -----------------------------------------------------------------------------------
+
+
+def _health(sidecar: Sidecar) -> tuple[HealthResult, dict[str, object]]:
     now = sidecar.clock.now()
     result = sidecar.tracker.check(now)
-    return views.health_json(result, now, sidecar.tracker.last_change), result.http_status
+    return result, views.health_json(result, now, sidecar.tracker.last_change)
 
 
 async def health(request: Request) -> Response:
-    document, status = _health_document(_sidecar(request))
-    return JSONResponse(document, status_code=status, headers={"Cache-Control": "no-store"})
+    result, document = _health(_sidecar(request))
+    return SafeJSONResponse(
+        document, status_code=result.http_status, headers={"Cache-Control": NO_STORE}
+    )
 
 
 async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "alive"}, headers={"Cache-Control": "no-store"})
+    return SafeJSONResponse({"status": "alive"}, headers={"Cache-Control": NO_STORE})
 
 
-def stats_document(sidecar: Sidecar) -> dict[str, object]:
-    health_doc, _ = _health_document(sidecar)
+# -- stats and history: built once per poll ----------------------------------------------------
+
+
+def stats_document(
+    sidecar: Sidecar, health_doc: dict[str, object] | None = None
+) -> dict[str, object]:
+    if health_doc is None:
+        health_doc = _health(sidecar)[1]
     facts = views.SidecarFacts(
         started_at=sidecar.store.started_at,
         last_poll_duration_s=sidecar.poller.last_duration_s,
@@ -116,14 +128,47 @@ def stats_document(sidecar: Sidecar) -> dict[str, object]:
     return document
 
 
+def _stats_key(sidecar: Sidecar, result: HealthResult) -> Hashable:
+    publisher = sidecar.publisher
+    return (sidecar.store.generation, result, publisher.version() if publisher else None)
+
+
+async def stats_rendered(sidecar: Sidecar) -> Rendered:
+    result, health_doc = _health(sidecar)
+    return await sidecar.renders.get(
+        "stats",
+        _stats_key(sidecar, result),
+        lambda: stats_document(sidecar, health_doc),
+        lambda document: document,
+    )
+
+
 async def stats(request: Request) -> Response:
-    return JSONResponse(stats_document(_sidecar(request)))
+    rendered = await stats_rendered(_sidecar(request))
+    return cached(request, rendered, cache_control=NO_STORE, media_type="application/json")
 
 
 async def history(request: Request) -> Response:
     sidecar = _sidecar(request)
     range_key = _choice(request, "range", tuple(views.HISTORY_RANGES), "1h")
-    return JSONResponse(views.history_json(sidecar.store, range_key, sidecar.clock.now()))
+    store = sidecar.store
+    now = sidecar.clock.now()
+    rendered = await sidecar.renders.get(
+        f"history-{range_key}",
+        (store.generation, _minute(now)),
+        lambda: views.history_snapshot(store, range_key, now),
+        views.history_json,
+        off_loop=True,
+    )
+    return cached(request, rendered, cache_control="no-cache", media_type="application/json")
+
+
+def _minute(now: float) -> int:
+    # With no new poll (Logstash away) the window still moves: rebuild at most once a minute.
+    return int(now // 60)
+
+
+# -- logs ---------------------------------------------------------------------------------------
 
 
 def missing_log_message(settings: Settings) -> str:
@@ -134,53 +179,147 @@ def missing_log_message(settings: Settings) -> str:
     )
 
 
+def unreadable_log_message(settings: Settings, exc: OSError) -> str:
+    if isinstance(exc, logwindow.NotARegularFile):
+        return (
+            f"cannot serve the log: LOGSTASH_LOG_PATH {exc.path} is {exc.kind}, not a regular "
+            "file; point it at Logstash's plain log file (logstash-plain.log)"
+        )
+    return f"cannot read {settings.log_path}: {exc.strerror or exc}"
+
+
+def _open_window(
+    path: os.PathLike[str], lines: int, limits: logwindow.Limits
+) -> tuple[int, logwindow.Window]:
+    fd = logwindow.open_regular(path)  # type: ignore[arg-type]
+    try:
+        return fd, logwindow.find_window(fd, lines, limits)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+class _Descriptor:
+    """Closes a descriptor once, whoever gets there first."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd: int | None = fd
+
+    def close(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)
+
+
 async def log_lines(request: Request) -> Response:
     sidecar = _sidecar(request)
     lines = _int_param(request, "lines", LOG_LINES_DEFAULT, 1, LOG_LINES_MAX)
     download = _choice(request, "download", ("true", "false"), "false") == "true"
-    path = sidecar.settings.log_path
+    heavy = sidecar.heavy
+    if not heavy.try_acquire():
+        return too_busy("/api/logs")
+    limits = sidecar.log_limits
     try:
-        tail = await anyio.to_thread.run_sync(logs.tail_lines, path, lines)
+        fd, window = await anyio.to_thread.run_sync(
+            _open_window, sidecar.settings.log_path, lines, limits, limiter=heavy.threads
+        )
     except FileNotFoundError:
-        return JSONResponse({"error": missing_log_message(sidecar.settings)}, status_code=404)
+        heavy.release()
+        return json_error(404, missing_log_message(sidecar.settings))
     except OSError as exc:
-        return JSONResponse({"error": f"cannot read {path}: {exc.strerror}"}, status_code=500)
-    body = "".join(line + "\n" for line in tail)
-    headers = {"Cache-Control": "no-store"}
+        heavy.release()
+        return json_error(500, unreadable_log_message(sidecar.settings, exc))
+    descriptor = _Descriptor(fd)
+    headers = {"Cache-Control": NO_STORE, "X-Log-Lines": str(window.lines)}
+    if window.truncated:
+        headers["X-Log-Truncated"] = ",".join(window.truncated)
     if download:
         name = f"logstash-{_utc_stamp(sidecar.clock.now())}.log"
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return PlainTextResponse(body, headers=headers)
+
+    def close() -> None:
+        descriptor.close()
+        heavy.release()
+
+    redactor = bundle.Redactor(bundle.secret_values(sidecar.environ))
+    body = _log_stream(descriptor, window, limits, redactor, heavy.threads)
+    return GuardedStream(
+        body, on_close=close, media_type="text/plain; charset=utf-8", headers=headers
+    )
+
+
+async def _log_stream(
+    descriptor: _Descriptor,
+    window: logwindow.Window,
+    limits: logwindow.Limits,
+    redactor: bundle.Redactor,
+    limiter: anyio.CapacityLimiter,
+) -> AsyncIterator[bytes]:
+    notice = window.notice(limits)
+    if notice:
+        yield (notice + "\n").encode()
+    assert descriptor.fd is not None
+    pieces: Iterator[bytes] = logwindow.batches(logwindow.iter_lines(descriptor.fd, window, limits))
+
+    def next_piece() -> bytes | None:
+        piece = next(pieces, None)
+        if piece is None:
+            return None
+        return redactor.text(piece.decode("utf-8", errors="replace")).encode("utf-8")
+
+    while True:
+        piece = await anyio.to_thread.run_sync(next_piece, limiter=limiter)
+        if piece is None:
+            return
+        yield piece
+
+
+# -- hot threads and the support bundle --------------------------------------------------------
 
 
 async def hot_threads(request: Request) -> Response:
-    result = await _sidecar(request).client.hot_threads()
+    sidecar = _sidecar(request)
+    if not sidecar.heavy.try_acquire():
+        return too_busy("/api/hot-threads")
+    try:
+        result = await sidecar.client.hot_threads()
+    finally:
+        sidecar.heavy.release()
     if isinstance(result, Failure):
-        return JSONResponse({"error": f"hot threads unavailable: {result.reason}"}, status_code=502)
-    return PlainTextResponse(result.value)
+        return json_error(502, f"hot threads unavailable: {result.reason}")
+    redactor = bundle.Redactor(bundle.secret_values(sidecar.environ))
+    return PlainTextResponse(redactor.text(result.value), headers={"Cache-Control": NO_STORE})
 
 
 async def support_bundle(request: Request) -> Response:
     sidecar = _sidecar(request)
+    heavy = sidecar.heavy
+    if not heavy.try_acquire():
+        return too_busy("/api/support-bundle")
     now = sidecar.clock.now()
     redactor = bundle.Redactor(bundle.secret_values(sidecar.environ))
     name = f"support-bundle-{_utc_stamp(now)}.tar.gz"
-    return StreamingResponse(
-        bundle.stream_bundle(_bundle_parts(sidecar), redactor, now),
+    return GuardedStream(
+        bundle.stream_bundle(_bundle_parts(sidecar), redactor, now, limiter=heavy.threads),
+        on_close=heavy.release,
         media_type="application/gzip",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": NO_STORE,
+        },
     )
 
 
 def _bundle_parts(sidecar: Sidecar) -> list[bundle.Part]:
     store = sidecar.store
+    limiter = sidecar.heavy.threads
 
     def doc(name: str, build: Callable[[], object]) -> bundle.Part:
         async def produce() -> str:
             # Snapshot on the event loop (the poller writes there), serialise off it: a 24 h
             # history is thousands of points and must not stall /api/health.
             value = build()
-            return await anyio.to_thread.run_sync(bundle.json_text, value)
+            return await anyio.to_thread.run_sync(bundle.json_text, value, limiter=limiter)
 
         return bundle.Part(name, produce)
 
@@ -196,16 +335,22 @@ def _bundle_parts(sidecar: Sidecar) -> list[bundle.Part]:
 
     async def log_tail() -> str:
         try:
-            tail = await anyio.to_thread.run_sync(
-                logs.tail_lines, sidecar.settings.log_path, BUNDLE_LOG_LINES
+            text, _ = await anyio.to_thread.run_sync(
+                logwindow.read_text,
+                sidecar.settings.log_path,
+                BUNDLE_LOG_LINES,
+                sidecar.log_limits,
+                limiter=limiter,
             )
         except FileNotFoundError:
             return missing_log_message(sidecar.settings) + "\n"
-        return "".join(line + "\n" for line in tail)
+        except OSError as exc:
+            return unreadable_log_message(sidecar.settings, exc) + "\n"
+        return text
 
     parts = [
         doc("stats.json", lambda: stats_document(sidecar)),
-        doc("health.json", lambda: _health_document(sidecar)[0]),
+        doc("health.json", lambda: _health(sidecar)[1]),
         doc("samples.json", lambda: _samples(store)),
         doc("plugin-stats.json", lambda: store.latest_raw),
     ]
@@ -238,7 +383,7 @@ def _bundle_parts(sidecar: Sidecar) -> list[bundle.Part]:
 
 
 def _history_now(sidecar: Sidecar, range_key: str) -> dict[str, object]:
-    return views.history_json(sidecar.store, range_key, sidecar.clock.now())
+    return views.history_json(views.history_snapshot(sidecar.store, range_key, sidecar.clock.now()))
 
 
 def _samples(store: Store) -> list[dict[str, object]]:

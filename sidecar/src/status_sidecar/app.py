@@ -13,20 +13,25 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from importlib.metadata import PackageNotFoundError, version
 
+import anyio
 import anyio.to_thread
 import httpx
 from starlette.applications import Starlette
 
 from . import api, dashboard, metrics
+from .admission import HeavySlots
 from .catalog import Catalog, default_catalog
 from .client import LogstashClient
 from .clock import Clock, SystemClock
 from .health import Thresholds
 from .poller import Poller
 from .settings import Settings
-from .sinks.publisher import build_publisher
+from .sinks.publisher import Publisher, build_publisher
 from .status import HealthTracker
 from .store import Store
+from .wiring import Sidecar
+
+SHUTDOWN_BUDGET_S = 5.0  # the app's part of the 10 s a SIGTERM allows (server.py)
 
 
 def sidecar_version() -> str:
@@ -47,13 +52,15 @@ def build_sidecar(
     clock: Clock,
     catalog: Catalog | None = None,
     environ: Mapping[str, str] | None = None,
-) -> api.Sidecar:
+) -> Sidecar:
     thresholds = thresholds_of(settings)
     window = max(settings.stuck_after, settings.failure_window) + 120
     store = Store(
         history_points=settings.history_points, recent_window_s=window, started_at=clock.now()
     )
-    client = LogstashClient(http, settings.logstash_url, settings.request_timeout)
+    client = LogstashClient(
+        http, settings.logstash_url, settings.request_timeout, settings.max_response_bytes
+    )
     tracker = HealthTracker(store, thresholds)
     tracker.check(clock.now())
     the_catalog = catalog or default_catalog()
@@ -64,7 +71,7 @@ def build_sidecar(
         # then the sinks see the new point (history line, publish at once on a restart).
         publisher.on_poll(now, tracker.check(now).status)
 
-    return api.Sidecar(
+    return Sidecar(
         settings=settings,
         store=store,
         tracker=tracker,
@@ -75,6 +82,7 @@ def build_sidecar(
         version=sidecar_version(),
         environ=dict(os.environ if environ is None else environ),
         publisher=publisher,
+        heavy=HeavySlots(settings.heavy_requests_max),
     )
 
 
@@ -111,17 +119,28 @@ def create_app(
                 yield
             finally:
                 stop.set()
-                publisher.stop()  # the publisher ends by itself: the history write completes
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-                with contextlib.suppress(asyncio.CancelledError):
-                    await publishing
-                await publisher.aclose()
+                with anyio.move_on_after(SHUTDOWN_BUDGET_S):
+                    await _shut_down(task, publishing, publisher)
 
-    return Starlette(
+    app = Starlette(
         routes=[*api.routes(), *metrics.routes(), *dashboard.routes()],
         exception_handlers={api.BadParameter: api.bad_parameter},
         lifespan=lifespan,
     )
+    # A redirect of /api/health/ would echo the Host header into Location (open redirect).
+    app.router.redirect_slashes = False
+    return app
+
+
+async def _shut_down(
+    poller: asyncio.Task[None] | None, publishing: asyncio.Task[None], publisher: Publisher
+) -> None:
+    """Stop polling at once, then let the history file finish its write."""
+    publisher.stop()
+    if poller is not None:
+        poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
+    with contextlib.suppress(asyncio.CancelledError):
+        await publishing
+    await publisher.aclose()

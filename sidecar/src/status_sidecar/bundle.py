@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import anyio.to_thread
 
 REDACTED = "[REDACTED]"
@@ -91,7 +92,11 @@ class _Drain(io.RawIOBase):
 
 
 async def stream_bundle(
-    parts: Iterable[Part], redactor: Redactor, mtime: float | None = None
+    parts: Iterable[Part],
+    redactor: Redactor,
+    mtime: float | None = None,
+    *,
+    limiter: anyio.CapacityLimiter | None = None,
 ) -> AsyncIterator[bytes]:
     drain = _Drain()
     archive = tarfile.open(fileobj=drain, mode="w:gz")  # noqa: SIM115 - closed below
@@ -100,7 +105,9 @@ async def stream_bundle(
         for part in parts:
             text = await _produce(part)
             data = redactor.text(text).encode("utf-8")
-            await anyio.to_thread.run_sync(_add_member, archive, part.name, data, stamp)
+            await anyio.to_thread.run_sync(
+                _add_member, archive, part.name, data, stamp, limiter=limiter
+            )
             chunk = drain.take()
             if chunk:
                 yield chunk

@@ -58,14 +58,29 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings) -> int:
-    import uvicorn
-
+    from . import server
     from .app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    listen = server.Listen(
+        host=settings.host,
+        ports=(settings.port,),
+        limits=server.ServerLimits(
+            max_header_bytes=settings.max_header_bytes,
+            header_timeout=settings.header_timeout,
+            max_connections=settings.max_connections,
+        ),
+    )
+    try:
+        server.run(create_app(settings), listen)
+    except OSError as exc:
+        print(
+            f"status-sidecar: cannot listen on {settings.host}:{settings.port}: "
+            f"{exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

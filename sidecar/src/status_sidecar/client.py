@@ -1,20 +1,31 @@
-"""The Logstash monitoring API client: every failure becomes a typed result, never an exception."""
+"""The Logstash monitoring API client: every failure becomes a typed result, never an exception.
+
+Each request has **one deadline** (the request timeout) covering the connection, the headers and
+the whole body, which is read as a stream and abandoned past a size cap. Requests never queue
+behind each other: a Logstash that trickles one byte a second costs one request its deadline,
+never the next poll or an operator's request.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
+import anyio.to_thread
 import httpx
 
 from .model import HealthReport, NodeInfo, NodeStats, ParseError
+from .text import clean_strings
 
 T = TypeVar("T")
-FailureKind = Literal["unreachable", "timeout", "http", "garbage"]
-_MAX_BODY = 64 * 1024 * 1024  # a /_node/stats with thousands of plugins is a few MB
+FailureKind = Literal["unreachable", "timeout", "http", "garbage", "too_large"]
+DEFAULT_MAX_BODY = 64 * 1024 * 1024  # a /_node/stats with thousands of plugins is a few MB
+_PARSE_OFF_LOOP_BYTES = 256 * 1024  # parsing a larger body on the event loop would stall it
+# A surrogate escape, or a surrogate encoded as UTF-8 (json.loads decodes with surrogatepass).
+_MAY_HOLD_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +43,26 @@ class Failure:
 Result = Ok[T] | Failure
 
 
-class LogstashClient:
-    """One request in flight per endpoint; connect and read timeouts on every call."""
+class _TooLarge(Exception):
+    pass
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str, timeout: float) -> None:
+
+class LogstashClient:
+    """Requests to one Logstash, each bounded by `timeout` seconds and `max_body` bytes."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        timeout: float,
+        max_body: int = DEFAULT_MAX_BODY,
+    ) -> None:
         self._http = http
         self._base = base_url.rstrip("/")
-        self._timeout = httpx.Timeout(timeout, connect=min(timeout, 3.0))
-        self._locks: dict[str, asyncio.Lock] = {}
+        self.timeout = timeout
+        self._max_body = max_body
+        # httpx's own timeouts are per operation; the deadline below bounds the sum.
+        self._httpx_timeout = httpx.Timeout(timeout, connect=min(timeout, 3.0))
 
     @property
     def base_url(self) -> str:
@@ -56,48 +79,77 @@ class LogstashClient:
 
     async def hot_threads(self) -> Result[str]:
         # A bare `?human` returns JSON on real 8.x; it needs an explicit `=true`.
-        result = await self._get("/_node/hot_threads", {"human": "true", "threads": "10"})
+        result = await self.get("/_node/hot_threads", {"human": "true", "threads": "10"})
         if isinstance(result, Failure):
             return result
         return Ok(result.value.decode("utf-8", errors="replace"))
 
     async def _json(self, path: str, parse: Callable[[object], T]) -> Result[T]:
-        result = await self._get(path, None)
+        result = await self.get(path, None)
         if isinstance(result, Failure):
             return result
-        try:
-            document = json.loads(result.value)
-        except (ValueError, UnicodeDecodeError) as exc:
-            snippet = result.value[:40].decode("utf-8", errors="replace").strip()
-            return Failure(
-                "garbage", f"{path} answered with invalid JSON ({_short(exc)}): {snippet!r}"
-            )
-        try:
-            return Ok(parse(document), raw=document)
-        except ParseError as exc:
-            return Failure("garbage", f"{path} answered with unexpected JSON: {exc}")
+        body = result.value
+        if len(body) > _PARSE_OFF_LOOP_BYTES:
+            return await anyio.to_thread.run_sync(_decode, path, body, parse)
+        return _decode(path, body, parse)
 
-    async def _get(self, path: str, params: dict[str, str] | None) -> Result[bytes]:
-        lock = self._locks.setdefault(path, asyncio.Lock())
-        async with lock:
-            return await self._fetch(path, params)
-
-    async def _fetch(self, path: str, params: dict[str, str] | None) -> Result[bytes]:
+    async def get(self, path: str, params: dict[str, str] | None) -> Result[bytes]:
+        """GET `path`; the body, or why not, within one deadline."""
         url = f"{self._base}{path}"
         try:
-            response = await self._http.get(url, params=params, timeout=self._timeout)
+            with anyio.fail_after(self.timeout):
+                return await self._fetch(url, path, params)
+        except TimeoutError:
+            return Failure("timeout", f"no complete answer from {url} within {self.timeout:g} s")
+
+    async def _fetch(self, url: str, path: str, params: dict[str, str] | None) -> Result[bytes]:
+        try:
+            async with self._http.stream(
+                "GET", url, params=params, timeout=self._httpx_timeout
+            ) as response:
+                if response.status_code != 200:
+                    return Failure("http", f"{path} answered HTTP {response.status_code}")
+                return Ok(await self._read_capped(response))
+        except _TooLarge:
+            return Failure(
+                "too_large",
+                f"{path} answered more than {self._max_body:,} bytes "
+                "(LOGSTASH_MAX_RESPONSE_BYTES); the answer was abandoned",
+            )
         except httpx.TimeoutException:
-            return Failure("timeout", f"no answer from {url} within {self._timeout.read:g} s")
+            return Failure("timeout", f"no complete answer from {url} within {self.timeout:g} s")
         except httpx.ConnectError as exc:
             return Failure("unreachable", f"cannot connect to {url}: {_short(exc)}")
         except httpx.HTTPError as exc:
             return Failure("unreachable", f"request to {url} failed: {_short(exc)}")
-        if response.status_code != 200:
-            return Failure("http", f"{path} answered HTTP {response.status_code}")
-        body = response.content
-        if len(body) > _MAX_BODY:
-            return Failure("garbage", f"{path} answered {len(body):,} bytes, more than expected")
-        return Ok(body)
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_body:
+            raise _TooLarge
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self._max_body:
+                raise _TooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _decode(path: str, body: bytes, parse: Callable[[object], T]) -> Result[T]:
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        snippet = body[:40].decode("utf-8", errors="replace").strip()
+        return Failure("garbage", f"{path} answered with invalid JSON ({_short(exc)}): {snippet!r}")
+    if _MAY_HOLD_SURROGATE.search(body):
+        # Valid JSON may carry a lone surrogate ("\ud800"): no UTF-8 encoder accepts it later.
+        document = clean_strings(document)
+    try:
+        return Ok(parse(document), raw=document)
+    except ParseError as exc:
+        return Failure("garbage", f"{path} answered with unexpected JSON: {exc}")
 
 
 def _short(exc: BaseException) -> str:

@@ -17,12 +17,14 @@ from typing import Any
 
 import jinja2
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import api
+from .responses import encode_text
+from .wiring import Sidecar
 
 MIN_REFRESH_S = 2.0
 LOG_LINE_CHOICES = (100, 500, 1000, 5000)
@@ -245,10 +247,10 @@ def render(stats: Mapping[str, object], version: str) -> str:
 
 
 async def index(request: Request) -> Response:
-    sidecar: api.Sidecar = request.app.state.sidecar
+    sidecar: Sidecar = request.app.state.sidecar
     body = render(api.stats_document(sidecar), sidecar.version)
     headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
-    return HTMLResponse(body, headers=headers)
+    return Response(encode_text(body), media_type="text/html; charset=utf-8", headers=headers)
 
 
 class _WithHeaders:

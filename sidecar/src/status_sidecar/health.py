@@ -95,14 +95,16 @@ def _reachability(facts: HealthInput, now: float, limits: Thresholds) -> list[Fi
     findings: list[Finding] = []
     if facts.failing_since is not None:
         failing_for = now - facts.failing_since
+        last_good = _last_good(facts, now)
         if failing_for > limits.unreachable_after:
             findings.append(
                 Finding(
-                    "unhealthy", f"Logstash API unreachable for {_duration(failing_for)}: {error}"
+                    "unhealthy",
+                    f"Logstash API unreachable for {_duration(failing_for)}: {error}{last_good}",
                 )
             )
         else:
-            findings.append(Finding("degraded", f"last poll failed: {error}"))
+            findings.append(Finding("degraded", f"last poll failed: {error}{last_good}"))
     elif facts.latest_at is not None:
         # A poll that hangs never fails; silence is measured from the last answer.
         silent_for = now - facts.latest_at
@@ -124,6 +126,12 @@ def _reachability(facts: HealthInput, now: float, limits: Thresholds) -> list[Fi
         else:
             findings.append(Finding("unhealthy", "Logstash is up but no pipeline is running"))
     return findings
+
+
+def _last_good(facts: HealthInput, now: float) -> str:
+    if facts.latest_at is None:
+        return ""
+    return f" (last good poll {_duration(now - facts.latest_at)} ago)"
 
 
 def _pipeline_findings(

@@ -9,7 +9,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import api
 from .exposition import (
     OPENMETRICS_CONTENT_TYPE,
     TEXT_CONTENT_TYPE,
@@ -19,9 +18,11 @@ from .exposition import (
     render_text,
     wants_openmetrics,
 )
+from .responses import encode_text
+from .wiring import Sidecar
 
 
-def metrics_input(sidecar: api.Sidecar) -> MetricsInput:
+def metrics_input(sidecar: Sidecar) -> MetricsInput:
     """Copy what the exposition reads out of the live objects, on the event loop."""
     store = sidecar.store
     now = sidecar.clock.now()
@@ -48,13 +49,13 @@ GZIP_MIN_BYTES = 4096
 
 
 async def metrics(request: Request) -> Response:
-    sidecar: api.Sidecar = request.app.state.sidecar
+    sidecar: Sidecar = request.app.state.sidecar
     families = collect(metrics_input(sidecar))
     if wants_openmetrics(request.headers.get("accept", "")):
         body, media_type = render_openmetrics(families), OPENMETRICS_CONTENT_TYPE
     else:
         body, media_type = render_text(families), TEXT_CONTENT_TYPE
-    data = body.encode()
+    data = encode_text(body)
     headers = {"Cache-Control": "no-store", "Vary": "Accept-Encoding"}
     # Prometheus asks for gzip: 500 plugins make a ~470 KB body, ~110 KB gzipped (level 1).
     if len(data) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):

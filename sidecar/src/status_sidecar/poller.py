@@ -61,6 +61,8 @@ class Poller:
         self.last_success_at: float | None = None
         self.timings = PollTimings()
         self._successes = 0
+        self._background = False  # run() refreshes node info beside the stats poll
+        self._side: asyncio.Task[None] | None = None
 
     async def poll_once(self) -> Delta | None:
         started = time.perf_counter()
@@ -90,14 +92,30 @@ class Poller:
         self._successes += 1
         if delta is not None and delta.restart and self._store.restarts:
             log.warning("%s", self._store.restarts[-1].reason)
-        await self._refresh_node_info(stats.ephemeral_id)
-        await self._refresh_health_report(stats.version)
+        if self._background:
+            self._refresh_side_documents(stats.ephemeral_id, stats.version)
+        else:  # driven by hand (tests, the one-shot report): everything before returning
+            await self._refresh(stats.ephemeral_id, stats.version)
         return delta
 
     def _note_failure(self, failure: Failure) -> None:
         if failure.kind != self._failure_kind:
             log.warning("polling Logstash failed: %s", failure.reason)
             self._failure_kind = failure.kind
+
+    def _refresh_side_documents(self, ephemeral_id: str | None, version: str | None) -> None:
+        """Node info and the health report, in a task of their own: a slow answer there never
+        delays the stats poll, and at most one such refresh is in flight."""
+        if self._side is not None and not self._side.done():
+            return
+        self._side = asyncio.create_task(self._refresh(ephemeral_id, version))
+
+    async def _refresh(self, ephemeral_id: str | None, version: str | None) -> None:
+        try:
+            await self._refresh_node_info(ephemeral_id)
+            await self._refresh_health_report(version)
+        except Exception:  # a bug must not take the sidecar down with it
+            log.exception("unexpected error while refreshing node info")
 
     async def _refresh_node_info(self, ephemeral_id: str | None) -> None:
         if self._store.node_info is not None and ephemeral_id == self._info_for:
@@ -118,11 +136,25 @@ class Poller:
             self._store.record_health_report(report.value)
 
     async def run(self, interval: float, stop: asyncio.Event) -> None:
-        """Poll every `interval` seconds until `stop` is set; one failure never ends the loop."""
-        while not stop.is_set():
-            try:
-                await self.poll_once()
-            except Exception:  # a bug must not take the sidecar down with it
-                log.exception("unexpected error while polling")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+        """Poll every `interval` seconds (fixed rate) until `stop` is set.
+
+        One failure never ends the loop. A poll that overruns its tick (a timeout longer than
+        the interval) is followed at once by the next; missed ticks are skipped, not bunched.
+        """
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        self._background = True
+        try:
+            while not stop.is_set():
+                try:
+                    await self.poll_once()
+                except Exception:  # a bug must not take the sidecar down with it
+                    log.exception("unexpected error while polling")
+                next_at = max(next_at + interval, loop.time())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=next_at - loop.time())
+        finally:
+            if self._side is not None:
+                self._side.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._side

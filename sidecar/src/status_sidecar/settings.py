@@ -86,6 +86,23 @@ def _label(name: str, raw: str) -> str:
     return raw
 
 
+def _whole(minimum: int, maximum: int) -> Callable[[str, str], int]:
+    def parse(name: str, raw: str) -> int:
+        if not raw.isascii() or not raw.isdigit():
+            raise SettingsError(f"{name}: {raw[:40]!r} is not a whole number")
+        value = int(raw)
+        if not minimum <= value <= maximum:
+            raise SettingsError(f"{name}: {raw!r} must be between {minimum:,} and {maximum:,}")
+        return value
+
+    return parse
+
+
+def _optional_port(name: str, raw: str) -> int:
+    """A port, or 0 / "" for off."""
+    return 0 if raw in ("", "0") else _port(name, raw)
+
+
 def _positive(minimum: float, maximum: float | None = None) -> Callable[[str, str], float]:
     def parse(name: str, raw: str) -> float:
         return _number(name, raw, minimum=minimum, maximum=maximum)
@@ -189,6 +206,56 @@ OPTIONS: Mapping[str, Option] = {
         "95",
         _positive(1, 100),
         "5-minute worker utilization at or above which health is degraded",
+    ),
+    "max_response_bytes": Option(
+        "LOGSTASH_MAX_RESPONSE_BYTES",
+        "--max-response-bytes",
+        str(64 * 1024 * 1024),
+        _whole(64 * 1024, 1024 * 1024 * 1024),
+        "largest Logstash API answer read; a longer one fails the request with a reason",
+    ),
+    "log_max_answer_bytes": Option(
+        "LOG_MAX_ANSWER_BYTES",
+        "--log-max-answer-bytes",
+        str(16 * 1024 * 1024),
+        _whole(64 * 1024, 1024 * 1024 * 1024),
+        "byte cap of one log answer (view, download, bundle); older lines are left out",
+    ),
+    "log_max_line_bytes": Option(
+        "LOG_MAX_LINE_BYTES",
+        "--log-max-line-bytes",
+        str(64 * 1024),
+        _whole(256, 16 * 1024 * 1024),
+        "longest log line served whole; a longer one is cut and marked",
+    ),
+    "heavy_requests_max": Option(
+        "HEAVY_REQUESTS_MAX",
+        "--heavy-requests-max",
+        "4",
+        _whole(1, 64),
+        "log, bundle and hot-threads requests served at once (429 beyond)",
+    ),
+    "max_connections": Option(
+        "MAX_CONNECTIONS",
+        "--max-connections",
+        "512",
+        _whole(8, 65536),
+        "open client connections at most (kept below the open-file limit); at the limit, "
+        "connections still sending their headers are dropped first",
+    ),
+    "max_header_bytes": Option(
+        "MAX_HEADER_BYTES",
+        "--max-header-bytes",
+        str(32 * 1024),
+        _whole(1024, 1024 * 1024),
+        "largest request head (request line and headers) accepted; 431 beyond",
+    ),
+    "header_timeout": Option(
+        "HEADER_TIMEOUT",
+        "--header-timeout",
+        "10",
+        _positive(0.5, 300),
+        "seconds a client has to send a request's headers before it is disconnected",
     ),
     "destination": Option(
         "DESTINATION_LABEL",
@@ -295,6 +362,13 @@ class Settings:
     failure_window: float = 300.0
     queue_percent: float = 90.0
     worker_percent: float = 95.0
+    max_response_bytes: int = 64 * 1024 * 1024
+    log_max_answer_bytes: int = 16 * 1024 * 1024
+    log_max_line_bytes: int = 64 * 1024
+    heavy_requests_max: int = 4
+    max_connections: int = 512
+    max_header_bytes: int = 32 * 1024
+    header_timeout: float = 10.0
     destination: str = ""
     history_file: str = "/var/lib/stashkit/history.jsonl"
     pushgateway_url: str = ""
@@ -327,6 +401,11 @@ def _build(values: Mapping[str, str]) -> Settings:
         label = f"{option.env} ({option.flag})"
         parsed[field] = option.parse(label, raw.strip())
     parsed["log_path"] = Path(parsed["log_path"])
+    if parsed["log_max_line_bytes"] * 2 > parsed["log_max_answer_bytes"]:
+        raise SettingsError(
+            "LOG_MAX_LINE_BYTES (--log-max-line-bytes) must be at most half of "
+            "LOG_MAX_ANSWER_BYTES (--log-max-answer-bytes)"
+        )
     return Settings(**parsed)
 
 

@@ -166,6 +166,8 @@ class Store:
     failing_since: float | None = None
     last_error: str | None = None
     totals: dict[CounterKey, int] = field(default_factory=dict)
+    generation: int = 0
+    """Bumped by every write: answers built from the store are cached per generation."""
     _counters: dict[CounterKey, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -175,19 +177,23 @@ class Store:
         self.failures = deque(maxlen=100)
 
     def record_failure(self, t: float, reason: str) -> None:
+        self.generation += 1
         if self.failing_since is None:
             self.failing_since = t
         self.last_error = reason
         self.failures.append(PollFailure(t, reason))
 
     def record_node_info(self, info: NodeInfo) -> None:
+        self.generation += 1
         self.node_info = info
 
     def record_health_report(self, report: HealthReport | None) -> None:
+        self.generation += 1
         self.health_report = report
 
     def record_stats(self, t: float, stats: NodeStats, raw: object = None) -> Delta | None:
         """Store one successful poll; returns the delta since the previous one (None at first)."""
+        self.generation += 1
         prev, prev_at = self.latest, self.latest_at
         counters = counters_of(stats)
         delta: Delta | None = None
@@ -251,6 +257,7 @@ class Store:
 
     def restore_point(self, point: Point) -> None:
         """Re-add a persisted point (history restore after the sidecar's own restart)."""
+        self.generation += 1
         self.history.append(point)
 
     def points_since(self, since: float) -> list[Point]:

@@ -12,7 +12,7 @@ from .health import HealthResult
 from .model import NodeStats, PipelineStats
 from .settings import Settings
 from .status import StatusChange
-from .store import Store
+from .store import Point, RestartEvent, Store
 
 HISTORY_RANGES: dict[str, int] = {"1h": 3600, "6h": 6 * 3600, "12h": 12 * 3600, "24h": 86400}
 
@@ -222,24 +222,64 @@ def _config_json(store: Store) -> list[dict[str, object]]:
     ]
 
 
-def history_json(store: Store, range_key: str, now: float) -> dict[str, object]:
+HISTORY_MAX_POINTS = 720
+
+
+@dataclass(frozen=True, slots=True)
+class HistorySnapshot:
+    """What a history answer is built from, taken on the event loop."""
+
+    range_key: str
+    points: Sequence[Point]
+    restarts: Sequence[RestartEvent]
+
+
+def history_snapshot(store: Store, range_key: str, now: float) -> HistorySnapshot:
     since = now - HISTORY_RANGES[range_key]
-    points = store.points_since(since)
+    return HistorySnapshot(range_key, store.points_since(since), store.restarts_since(since))
+
+
+def history_json(snapshot: HistorySnapshot) -> dict[str, object]:
+    """At most HISTORY_MAX_POINTS points. With more polls than that in the range, the range is
+    cut into fixed time buckets (aligned to the epoch, so they do not shift between polls); a
+    bucket keeps the sums of its polls, their peak rates and whether a restart fell in it."""
+    bucket_s = HISTORY_RANGES[snapshot.range_key] / HISTORY_MAX_POINTS
     return {
-        "range": range_key,
-        "points": [
-            {
-                "t": iso(p.t),
-                "interval_s": round(p.interval_s, 3),
-                "input_eps": round(p.input_eps, 3),
-                "output_eps": round(p.output_eps, 3),
-                "events_in": p.events_in,
-                "events_out": p.events_out,
-                "restart": p.restart,
-            }
-            for p in points
-        ],
-        "restarts": [{"t": iso(r.t), "reason": r.reason} for r in store.restarts_since(since)],
+        "range": snapshot.range_key,
+        "bucket_s": bucket_s,
+        "points": [_bucket_json(b) for b in _buckets(snapshot.points, bucket_s)],
+        "restarts": [{"t": iso(r.t), "reason": r.reason} for r in snapshot.restarts],
+    }
+
+
+def _buckets(points: Sequence[Point], bucket_s: float) -> list[list[Point]]:
+    if len(points) <= HISTORY_MAX_POINTS:
+        return [[p] for p in points]  # few enough: every poll as it was
+    buckets: list[list[Point]] = []
+    current_key: int | None = None
+    for p in points:
+        key = int(p.t // bucket_s)
+        if key != current_key:
+            buckets.append([])
+            current_key = key
+        buckets[-1].append(p)
+    return buckets
+
+
+def _bucket_json(bucket: list[Point]) -> dict[str, object]:
+    seconds = sum(p.interval_s for p in bucket)
+    events_in = sum(p.events_in for p in bucket)
+    events_out = sum(p.events_out for p in bucket)
+    return {
+        "t": iso(bucket[-1].t),
+        "interval_s": round(seconds, 3),
+        "input_eps": round(events_in / seconds, 3) if seconds > 0 else 0.0,
+        "output_eps": round(events_out / seconds, 3) if seconds > 0 else 0.0,
+        "peak_input_eps": round(max(p.input_eps for p in bucket), 3),
+        "peak_output_eps": round(max(p.output_eps for p in bucket), 3),
+        "events_in": events_in,
+        "events_out": events_out,
+        "restart": any(p.restart for p in bucket),
     }
 
 

@@ -338,6 +338,13 @@ class Publisher:
 
     # ---- read side -------------------------------------------------------------------------
 
+    def version(self) -> tuple[int, ...]:
+        """Changes whenever a sink's status does (answers that show it are cached by it)."""
+        counts = [len(self._pending)]
+        for status in [self.file_status, *self.statuses.values()]:
+            counts += [status.pushes, status.failures, int(status.enabled)]
+        return tuple(counts)
+
     def facts(self) -> tuple[SinkFacts, ...]:
         active = [self.file_status] if self.history is not None else []
         return tuple(s.facts() for s in [*active, *self.statuses.values()])

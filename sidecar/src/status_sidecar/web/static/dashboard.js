@@ -503,6 +503,8 @@
         secs: isNum(p.interval_s) ? p.interval_s : 0,
         i: isNum(p.input_eps) ? p.input_eps : 0,
         o: isNum(p.output_eps) ? p.output_eps : 0,
+        // A point may be a bucket of several polls: its peak is the highest of them.
+        pi: isNum(p.peak_input_eps) ? p.peak_input_eps : isNum(p.input_eps) ? p.input_eps : 0,
         ein: isNum(p.events_in) ? p.events_in : 0,
         eout: isNum(p.events_out) ? p.events_out : 0,
       }))
@@ -648,7 +650,7 @@
     const secs = points.reduce((s, p) => s + p.secs, 0);
     const avgIn = secs > 0 ? points.reduce((s, p) => s + p.ein, 0) / secs : null;
     const avgOut = secs > 0 ? points.reduce((s, p) => s + p.eout, 0) / secs : null;
-    const peakIn = Math.max(...points.map((p) => p.i));
+    const peakIn = Math.max(...points.map((p) => p.pi));
     let text =
       `Last ${RANGE_NAMES[chart.range]}: input averaged ${fmtRate(avgIn)}/s (peak ${fmtRate(peakIn)}/s), ` +
       `output ${fmtRate(avgOut)}/s`;
