@@ -194,6 +194,12 @@ def test_stats_should_report_rates_and_log_types(
         ("/api/logs?lines=0", "lines"),
         ("/api/logs?lines=50001", "lines"),
         ("/api/logs?lines=ten", "lines"),
+        ("/api/logs?lines=%20100", "lines"),
+        ("/api/logs?lines=1_000", "lines"),
+        ("/api/logs?lines=%2B5", "lines"),
+        ("/api/logs?lines=%EF%BC%95", "lines"),  # a full-width digit five
+        ("/api/logs?lines=", "lines"),
+        ("/api/logs?lines=0100000", "lines"),
         ("/api/logs?download=yes", "download"),
     ],
 )
@@ -205,6 +211,38 @@ def test_bad_parameters_should_get_400_naming_the_parameter(
     message = response.json()["error"]
     assert message.startswith(f"{named}:")
     assert "use " in message
+
+
+def test_a_bad_parameter_should_be_echoed_short(client: TestClient) -> None:
+    response = client.get("/api/logs", params={"lines": "9" * 5000})
+    assert response.status_code == 400
+    assert len(response.json()["error"]) < 120
+    response = client.get("/api/history", params={"range": "x" * 5000})
+    assert len(response.json()["error"]) < 160
+
+
+def test_stats_should_be_served_as_the_same_bytes_until_the_next_poll(
+    client: TestClient, logstash: Logstash, clock: FakeClock
+) -> None:
+    poll(client)
+    advance(client, logstash, clock, 100)
+    first = client.get("/api/stats")
+    again = client.get("/api/stats")
+    assert first.content == again.content
+    etag = first.headers["etag"]
+    assert again.headers["etag"] == etag
+    assert client.get("/api/stats", headers={"If-None-Match": etag}).status_code == 304
+    assert first.headers["cache-control"] == "no-store"
+    advance(client, logstash, clock, 100)
+    after = client.get("/api/stats")
+    assert after.headers["etag"] != etag
+    assert after.json()["events"]["in"] == logstash.events
+
+
+def test_a_trailing_slash_should_not_redirect_to_the_host_header(client: TestClient) -> None:
+    response = client.get("/api/health/", headers={"Host": "evil.example"}, follow_redirects=False)
+    assert response.status_code == 404
+    assert "location" not in response.headers
 
 
 def test_history_should_list_points_and_restart_markers(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
+
+import pytest
 
 from status_sidecar.sinks.history import HistoryFile, parse_line, record
 from status_sidecar.store import Point
@@ -126,3 +130,73 @@ def test_should_stay_bounded_by_compaction(tmp_path: Path) -> None:
 def test_a_missing_file_should_restore_nothing(tmp_path: Path) -> None:
     restored = HistoryFile(tmp_path / "absent.jsonl", 10).restore(NOW)
     assert restored.points == [] and restored.lines == 0
+
+
+class FullDisk:
+    """An injected writer: writes ``room`` bytes in all, then fails with ENOSPC (a short
+    write first, as a real filesystem does when the last block fills)."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+
+    def __call__(self, fd: int, data: memoryview) -> int:
+        if self.room <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written = os.write(fd, data[: self.room])
+        self.room -= written
+        return written
+
+
+def test_a_failed_append_should_be_cut_back_and_a_retry_stay_whole(tmp_path: Path) -> None:
+    path = tmp_path / "history.jsonl"
+    HistoryFile(path, history_points=100).append([line(NOW - 20), line(NOW - 10)])
+    good = path.read_bytes()
+    disk = FullDisk(room=30)  # part of the next line fits, then the disk is full
+    history = HistoryFile(path, history_points=100, write=disk)
+    with pytest.raises(OSError, match="No space"):
+        history.append([line(NOW)])
+    assert path.read_bytes() == good  # the torn part was cut away
+    disk.room = 10_000  # space again: the retry appends whole lines
+    history.append([line(NOW)])
+    restored = HistoryFile(path, history_points=100).restore(NOW + 1)
+    assert restored.skipped == 0 and len(restored.points) == 3
+
+
+def test_a_torn_tail_should_be_cut_before_the_next_append(tmp_path: Path) -> None:
+    path = tmp_path / "history.jsonl"
+    path.write_text(line(NOW - 10) + "\n" + line(NOW - 5)[:25])  # a crash mid-line
+    HistoryFile(path, history_points=100).append([line(NOW)])
+    raw = path.read_bytes().splitlines()
+    assert len(raw) == 2
+    for item in raw:
+        json.loads(item)
+
+
+def test_a_failed_compaction_should_keep_the_original_file(tmp_path: Path) -> None:
+    path = tmp_path / "history.jsonl"
+    writer = HistoryFile(path, history_points=5)
+    writer.append([line(NOW - 100 + i) for i in range(9)])
+    before = path.read_bytes()
+    # Room for the appended line, not for the compacted copy.
+    failing = HistoryFile(path, history_points=5, write=FullDisk(room=len(line(NOW)) + 1))
+    failing.lines = 9
+    failing.append([line(NOW)])  # reaches the bound: compaction runs and fails
+    assert failing.compaction_error is not None and "No space" in failing.compaction_error
+    assert path.read_bytes().startswith(before)  # nothing replaced by a torn file
+    assert not (tmp_path / "history.jsonl.tmp").exists()
+    assert failing.compactions == 0
+
+
+def test_a_failed_fsync_during_compaction_should_keep_the_original(tmp_path: Path) -> None:
+    path = tmp_path / "history.jsonl"
+    HistoryFile(path, history_points=5).append([line(NOW - 100 + i) for i in range(10)])
+    before = path.read_bytes()
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    history = HistoryFile(path, history_points=5, fsync=broken_fsync)
+    with pytest.raises(OSError, match="Input/output"):
+        history.compact()
+    assert path.read_bytes() == before
+    assert not (tmp_path / "history.jsonl.tmp").exists()

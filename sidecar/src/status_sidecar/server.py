@@ -37,6 +37,11 @@ log = logging.getLogger("status_sidecar.server")
 GRACEFUL_S = 3.0
 EXIT_DEADLINE_S = 9.5
 FD_RESERVE = 64  # descriptors kept for the log, history, Logstash connections, the audit file
+# asyncio accepts up to `backlog` connections per wake-up before any protocol runs: keep that
+# burst well inside the reserve, or a flood of connects exhausts descriptors before the
+# connection cap can act (the kernel's own accept queue is set by listen(), not by this).
+ACCEPT_BURST = 16
+KERNEL_BACKLOG = 2048
 ERROR_LOG_INTERVAL_S = 10.0
 
 
@@ -190,7 +195,7 @@ class RateLimitedErrors:
         log.error("%s%s%s", message, f": {exc}" if exc is not None else "", more)
 
 
-def bind(host: str, ports: Sequence[int], backlog: int = 2048) -> list[socket.socket]:
+def bind(host: str, ports: Sequence[int], backlog: int = KERNEL_BACKLOG) -> list[socket.socket]:
     """Listening sockets for ``host`` on each port (IPv6 when ``host`` is one)."""
     sockets: list[socket.socket] = []
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -211,6 +216,13 @@ def bind(host: str, ports: Sequence[int], backlog: int = 2048) -> list[socket.so
 
 class SidecarServer(uvicorn.Server):
     """uvicorn's server with an exit watchdog armed by the first SIGTERM or SIGINT."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        # asyncio's create_server listen()s with the small accept burst as the kernel's
+        # queue too; widen the queue again so a burst of connects is queued, not dropped.
+        for sock in sockets or []:
+            sock.listen(KERNEL_BACKLOG)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if not self.should_exit:
@@ -251,6 +263,7 @@ def config(app: ASGIApp, listen: Listen) -> uvicorn.Config:
         access_log=False,
         server_header=False,
         timeout_keep_alive=5,
+        backlog=ACCEPT_BURST,
         timeout_graceful_shutdown=int(GRACEFUL_S),
         ssl_certfile=listen.tls_cert_file or None,
         ssl_keyfile=listen.tls_key_file or None,

@@ -243,7 +243,8 @@ def history_json(snapshot: HistorySnapshot) -> dict[str, object]:
     """At most HISTORY_MAX_POINTS points. With more polls than that in the range, the range is
     cut into fixed time buckets (aligned to the epoch, so they do not shift between polls); a
     bucket keeps the sums of its polls, their peak rates and whether a restart fell in it."""
-    bucket_s = HISTORY_RANGES[snapshot.range_key] / HISTORY_MAX_POINTS
+    # Epoch-aligned buckets: a window of the range's length touches at most length/bucket + 1.
+    bucket_s = HISTORY_RANGES[snapshot.range_key] / (HISTORY_MAX_POINTS - 1)
     return {
         "range": snapshot.range_key,
         "bucket_s": bucket_s,

@@ -25,10 +25,12 @@ Every method here blocks (file I/O): the publisher calls them off the event loop
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,13 +90,29 @@ def parse_line(line: bytes) -> tuple[Point, str | None, int | None] | None:
     return point, reason if isinstance(reason, str) else None, _count(doc.get("restarts"))
 
 
+Writer = Callable[[int, memoryview], int]
+
+
 class HistoryFile:
-    def __init__(self, path: Path, history_points: int) -> None:
+    """``write``/``fsync`` are injectable so tests can fail them (a full disk) at any byte."""
+
+    def __init__(
+        self,
+        path: Path,
+        history_points: int,
+        *,
+        write: Writer = os.write,
+        fsync: Callable[[int], None] = os.fsync,
+    ) -> None:
         self.path = path
         self.history_points = max(history_points, 1)
         self.max_lines = 2 * self.history_points
         self.lines = 0
         self.compactions = 0
+        self.compaction_error: str | None = None
+        self._write = write
+        self._fsync = fsync
+        self._compact_at = self.max_lines
 
     def restore(self, now: float) -> Restored:
         """Read what the file holds for the last 24 h; cut a torn tail so appends stay clean."""
@@ -136,39 +154,91 @@ class HistoryFile:
             fh.truncate(size)
 
     def append(self, lines: Sequence[str]) -> None:
-        """Append lines (each without its newline); compact once the bound is reached."""
+        """Append lines (each without its newline), all or nothing; compact at the bound.
+
+        A write that fails (ENOSPC, EIO) is cut back to where it started, so a retry never
+        leaves a torn line in the middle of the file; the error is raised for the caller to
+        retry later. A failed compaction keeps the original file and is retried later.
+        """
         if not lines:
             return
         payload = "".join(line + "\n" for line in lines).encode("utf-8")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
         try:
-            view = memoryview(payload)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            start = os.fstat(fd).st_size
+            if start:
+                start = self._cut_torn_tail(fd, start)
+            try:
+                self._write_all(fd, payload)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, start)
+                raise
         finally:
             os.close(fd)
         self.lines += len(lines)
-        if self.lines >= self.max_lines:
+        if self.lines >= self._compact_at:
+            self._try_compact()
+
+    def _write_all(self, fd: int, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            written = self._write(fd, view)
+            if written <= 0:
+                raise OSError(errno.EIO, "short write")
+            view = view[written:]
+
+    def _cut_torn_tail(self, fd: int, size: int) -> int:
+        """If the file does not end with a newline (a crash, a failed cut), cut back to the
+        last whole line so the next line starts on a line of its own."""
+        rd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            if os.pread(rd, 1, size - 1) == b"\n":
+                return size
+            back = min(size, 1024 * 1024)
+            tail = os.pread(rd, back, size - back)
+        finally:
+            os.close(rd)
+        keep = size - back + tail.rfind(b"\n") + 1 if b"\n" in tail else size - back
+        os.ftruncate(fd, keep)
+        log.warning("history %s: cut a torn last line before appending", self.path)
+        return keep
+
+    def _try_compact(self) -> None:
+        try:
             self.compact()
+        except OSError as exc:
+            self.compaction_error = f"compaction failed: {exc.strerror or exc}"
+            self._compact_at = self.lines + max(self.history_points // 10, 1)
+            log.warning("history %s: %s; the file is kept as it was", self.path, exc)
+        else:
+            self.compaction_error = None
+            self._compact_at = self.max_lines
 
     def compact(self) -> None:
-        """Keep the newest 24 h worth of lines: write a temporary file, fsync, rename."""
+        """Keep the newest 24 h worth of lines: a temporary file, fsync, rename. On any error
+        the temporary file is removed and the original is left untouched."""
         data = self.path.read_bytes()
         kept = [raw for raw in data.splitlines() if raw.strip()][-self.history_points :]
         tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o640)
         try:
-            os.write(fd, b"".join(raw + b"\n" for raw in kept))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+            try:
+                self._write_all(fd, b"".join(raw + b"\n" for raw in kept))
+                self._fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        with contextlib.suppress(OSError):  # the rename is done; a lost fsync here is benign
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                self._fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
         self.lines = len(kept)
         self.compactions += 1
         log.info("compacted %s to its newest %d lines", self.path, len(kept))

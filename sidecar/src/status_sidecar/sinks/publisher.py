@@ -327,6 +327,8 @@ class Publisher:
                 return False
             for _ in lines:  # only now: a cancelled write leaves them queued
                 self._pending.popleft()
+            if self.file_status.consecutive_failures:
+                log.info("history file %s is written again", self.history.path)
             self.file_status.ok(self._clock.now())
             return True
 
@@ -375,6 +377,7 @@ class Publisher:
                     "bytes": self.history.size_bytes(),
                     "pending_lines": len(self._pending),
                     "compactions": self.history.compactions,
+                    "compaction_error": self.history.compaction_error,
                     "restored_points": len(restored.points) if restored else 0,
                     "skipped_lines": restored.skipped if restored else 0,
                 }
