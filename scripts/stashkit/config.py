@@ -21,12 +21,19 @@ Terraform with ``TF_VAR_logstash_secrets`` and the hosts fetch them at boot. Exa
     SPLUNK_ADDRESS = "https://splunk.example.com"
     SPLUNK_PORT    = "8088"
 
+    [kubernetes]                      # only `stashkit render kubernetes` reads it
+    syslog_source_cidrs  = ["10.0.0.0/8"]   # required there: who may send syslog
+    monitoring_namespace = "monitoring"     # who may reach the sidecar's full API
+    replicas             = 2
+
 Every problem is a :class:`~stashkit.errors.ConfigError` with a one-line message naming the file
 and the setting.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import tomllib
 import types
 from collections.abc import Callable, Mapping
@@ -41,6 +48,7 @@ __all__ = [
     "API_PORT",
     "DEFAULT_LOGSTASH_VERSION",
     "DeploymentConfig",
+    "KubernetesConfig",
     "TlsConfig",
     "load_config",
     "parse_config",
@@ -64,9 +72,12 @@ _TOP_KEYS = frozenset(
         "logstash_image",
         "syslog_tls",
         "destination",
+        "kubernetes",
     }
 )
 _TLS_KEYS = frozenset({"enabled", "port", "client_auth"})
+_KUBERNETES_KEYS = frozenset({"syslog_source_cidrs", "monitoring_namespace", "replicas"})
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _PROFILE_ENV = "LOG_PROFILE"
 
 _Fail = Callable[[str], ConfigError]
@@ -79,6 +90,19 @@ class TlsConfig:
     enabled: bool = False
     port: int = 6514
     client_auth: bool = False
+
+
+@dataclass(frozen=True)
+class KubernetesConfig:
+    """Settings of the Kubernetes target only (``[kubernetes]``); the Terraform targets take
+    the same decisions as Terraform variables."""
+
+    syslog_source_cidrs: tuple[str, ...] = ()
+    """Who may send syslog: the NetworkPolicy's ipBlocks and the load balancer's source ranges.
+    Empty here; `stashkit render kubernetes` requires at least one."""
+    monitoring_namespace: str = "monitoring"
+    """The namespace whose pods may reach the sidecar's full API (Prometheus)."""
+    replicas: int = 2
 
 
 @dataclass(frozen=True)
@@ -96,6 +120,7 @@ class DeploymentConfig:
     tls: TlsConfig
     destination: Mapping[str, str]
     """Non-secret settings the operator gave, by catalog env var name."""
+    kubernetes: KubernetesConfig = KubernetesConfig()
 
     @property
     def sidecar_enabled(self) -> bool:
@@ -182,6 +207,7 @@ def parse_config(
         )
 
     destination = _destination(data.get("destination"), output_type, fail)
+    kubernetes = _kubernetes(data.get("kubernetes"), fail)
     return DeploymentConfig(
         output_type=output_key,
         log_profile=log_profile,
@@ -192,6 +218,7 @@ def parse_config(
         logstash_image=image,
         tls=tls,
         destination=destination,
+        kubernetes=kubernetes,
     )
 
 
@@ -248,6 +275,37 @@ def _tls(raw: object, fail: _Fail) -> TlsConfig:
         flags[key] = value
     port = _port(raw, "port", 6514, fail, label="syslog_tls.port")
     return TlsConfig(enabled=flags["enabled"], port=port, client_auth=flags["client_auth"])
+
+
+def _kubernetes(raw: object, fail: _Fail) -> KubernetesConfig:
+    if raw is None:
+        return KubernetesConfig()
+    if not isinstance(raw, dict):
+        raise fail(f"kubernetes must be a table, not {_kind(raw)}")
+    unknown = sorted(set(raw) - _KUBERNETES_KEYS)
+    if unknown:
+        known = ", ".join(sorted(_KUBERNETES_KEYS))
+        raise fail(f"unknown setting 'kubernetes.{unknown[0]}' (known: {known})")
+    cidrs = raw.get("syslog_source_cidrs", [])
+    if not isinstance(cidrs, list) or not all(isinstance(c, str) for c in cidrs):
+        raise fail("kubernetes.syslog_source_cidrs must be an array of CIDR strings")
+    for cidr in cidrs:
+        try:
+            ipaddress.ip_network(cidr, strict=True)
+        except ValueError as exc:
+            raise fail(
+                f"kubernetes.syslog_source_cidrs: {cidr!r} is not a CIDR block ({exc})"
+            ) from None
+    namespace = raw.get("monitoring_namespace", "monitoring")
+    if not isinstance(namespace, str) or not _DNS_LABEL.fullmatch(namespace):
+        raise fail(
+            f"kubernetes.monitoring_namespace {namespace!r} is not a namespace name "
+            "(lower-case letters, digits and '-', at most 63)"
+        )
+    replicas = raw.get("replicas", 2)
+    if isinstance(replicas, bool) or not isinstance(replicas, int) or not 1 <= replicas <= 100:
+        raise fail(f"kubernetes.replicas must be a whole number from 1 to 100, not {replicas!r}")
+    return KubernetesConfig(tuple(cidrs), namespace, replicas)
 
 
 def _destination(raw: object, output_type: OutputType, fail: _Fail) -> Mapping[str, str]:
