@@ -18,6 +18,7 @@ import httpx
 
 from .cloud import describe_error
 from .file_sd import Target
+from .sidecar_auth import refused
 from .textui import format_duration, format_number, format_percent, table
 
 __all__ = [
@@ -30,10 +31,12 @@ __all__ = [
     "fetch_fleet",
     "fleet_json",
     "parse_stats",
+    "refusals",
     "render_fleet",
 ]
 
 UNREACHABLE = "unreachable"
+UNAUTHORIZED = "unauthorized"
 SERVING = frozenset({"healthy", "degraded"})
 
 
@@ -139,6 +142,9 @@ async def _fetch_one(client: httpx.AsyncClient, endpoint: Endpoint) -> FleetRow:
     url = f"{endpoint.url}/api/stats"
     try:
         response = await client.get(url)
+        if response.status_code == 401:
+            why = refused(endpoint.url, response)
+            return FleetRow(endpoint.name, endpoint.url, True, UNAUTHORIZED, error=why)
         response.raise_for_status()
         document = response.json()
     except (httpx.HTTPError, ValueError) as exc:
@@ -194,6 +200,11 @@ class FleetTotals:
         return ", ".join(f"{n} {status}" for status, n in self.by_health.items()) or "no sidecars"
 
 
+def refusals(rows: Sequence[FleetRow]) -> list[str]:
+    """The 401 reasons of the rows, each once."""
+    return list(dict.fromkeys(r.error for r in rows if r.health == UNAUTHORIZED and r.error))
+
+
 def fleet_json(rows: Sequence[FleetRow], totals: FleetTotals) -> dict[str, object]:
     return {"instances": [r.as_json() for r in rows], "totals": asdict(totals)}
 
@@ -218,7 +229,7 @@ def render_fleet(rows: Sequence[FleetRow], totals: FleetTotals) -> str:
     """The table: one row per sidecar, reasons last (or the error of an unreachable one)."""
     body = []
     for r in rows:
-        reasons = "; ".join(r.reasons) if r.reachable else (r.error or "")
+        reasons = r.error or "; ".join(r.reasons)
         body.append(
             [
                 r.name,

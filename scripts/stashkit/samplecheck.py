@@ -22,7 +22,9 @@ from typing import Any
 import httpx
 
 from .cloud import describe_error
+from .errors import StashkitError
 from .replay import Message, Replayer, ReplaySummary, Transport, load_samples, sample_types
+from .sidecar_auth import SidecarRefused, refused
 from .textui import table
 from .verification import SidecarRef
 
@@ -93,8 +95,11 @@ class SidecarStats:
         self._client = client
 
     def read(self, ref: SidecarRef) -> dict[str, tuple[int, bool]]:
-        """type -> (received, in_profile); raises :class:`httpx.HTTPError` or ``ValueError``."""
+        """type -> (received, in_profile); raises :class:`httpx.HTTPError`, ``ValueError``, or
+        :class:`SidecarRefused` on a 401."""
         response = self._client.get(ref.url.rstrip("/") + "/api/stats")
+        if response.status_code == 401:
+            raise SidecarRefused(refused(ref.url, response))
         response.raise_for_status()
         body: Any = response.json()
         rows = body.get("log_types") if isinstance(body, dict) else None
@@ -153,7 +158,7 @@ class SampleCheck:
         for ref in self.sidecars:
             try:
                 counts[ref.name] = self.stats.read(ref)
-            except (httpx.HTTPError, ValueError) as exc:
+            except (httpx.HTTPError, ValueError, StashkitError) as exc:
                 errors.append(f"sidecar {ref.name}: {describe_error(exc)}")
         return counts
 

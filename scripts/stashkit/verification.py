@@ -18,6 +18,7 @@ import httpx
 
 from .cloud import CloudError, boto3_client_config, describe_error, is_transient
 from .discovery import DEPLOYMENT_TAG, SIDECAR_CONTAINER
+from .sidecar_auth import refused
 from .textui import table
 
 if TYPE_CHECKING:
@@ -247,6 +248,8 @@ class SidecarHealth:
             response = self._client.get(url)
         except httpx.HTTPError as exc:
             return Check("sidecar", ref.name, False, "unreachable", f"{url}: {describe_error(exc)}")
+        if response.status_code == 401:
+            return Check("sidecar", ref.name, False, "unauthorized 401", refused(ref.url, response))
         try:
             body: Any = response.json()
         except ValueError:

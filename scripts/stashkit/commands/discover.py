@@ -24,9 +24,11 @@ examples:
   stashkit discover --azure-resource-group stashkit-rg --subscription 0000-... \\
       --out targets.json --once
 
-  # then, in prometheus.yml:
+  # then, in prometheus.yml (/metrics needs the sidecar token, read from a file):
   #   scrape_configs:
   #     - job_name: stashkit
+  #       authorization:
+  #         credentials_file: /etc/prometheus/stashkit-sidecar-token
   #       file_sd_configs: [{files: [/etc/prometheus/stashkit.json]}]
 
 Each sidecar becomes one target group with the labels job, deployment, cloud, region or

@@ -22,8 +22,10 @@ from ..fleetview import (
     endpoints_from_targets,
     endpoints_from_urls,
     fleet_json,
+    refusals,
     render_fleet,
 )
+from ..sidecar_auth import TOKEN_FILE_ENV, authorize, load_token
 from ..textui import CLEAR_HOME, StatusLine
 
 EXAMPLES = """\
@@ -36,6 +38,9 @@ examples:
 
   # for a script: the rows and totals as JSON; exit 1 unless every sidecar is serving
   stashkit fleet --targets targets.json --json | jq '.totals'
+
+The sidecars' token (every endpoint but /api/health needs it) comes from --token-file or the
+file $STASHKIT_SIDECAR_TOKEN_FILE names; it is sent as `Authorization: Bearer`, never printed.
 
 Columns: health (and its reasons), Logstash version and uptime, events in/out per second,
 queued events, JVM heap, restarts seen by the sidecar, output failures. A sidecar that does not
@@ -86,6 +91,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--json", action="store_true", help="JSON (one document per refresh with --watch)"
     )
+    parser.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help=f"the sidecar token (default: the file ${TOKEN_FILE_ENV} names)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -108,7 +119,10 @@ def run(args: argparse.Namespace, factories: Factories | None = None) -> int:
         return found
 
     endpoints()  # a bad --targets file fails before anything else happens
-    monitor = FleetMonitor(endpoints, lambda: factories.async_http_client(args.timeout))
+    token = load_token(args.token_file)
+    monitor = FleetMonitor(
+        endpoints, lambda: authorize(factories.async_http_client(args.timeout), token)
+    )
     out = sys.stdout
 
     if args.watch:
@@ -146,7 +160,9 @@ def run(args: argparse.Namespace, factories: Factories | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
     if not totals.all_serving:
-        raise FleetUnhealthy(f"fleet: {totals.summary()}")
+        refused = refusals(rows)
+        more = f" ({refused[0]})" if refused else ""
+        raise FleetUnhealthy(f"fleet: {totals.summary()}{more}")
     return 0
 
 

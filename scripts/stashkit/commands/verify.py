@@ -18,6 +18,7 @@ from ..errors import StashkitError, UsageError
 from ..render import DEPLOYMENTS, DEPLOYMENTS_DIR
 from ..replay import Target, make_transport, parse_target
 from ..samplecheck import SampleCheck, SampleReport, SidecarStats, render_samples
+from ..sidecar_auth import TOKEN_FILE_ENV, authorize, load_token
 from ..textui import StatusLine
 from ..verification import (
     AciPlatform,
@@ -114,6 +115,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         default=[],
         metavar="URL",
         help="ask this sidecar instead of the ones found (repeat for more)",
+    )
+    parser.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help=f"the sidecar token, sent to every sidecar (default: the file ${TOKEN_FILE_ENV} "
+        "names)",
     )
     parser.add_argument(
         "--no-terraform",
@@ -338,10 +346,11 @@ def run(
             cache["v"] = outputs_reader(args.deployment)
         return cache["v"]
 
+    token = load_token(args.token_file)
     platform, sidecars, what = build_platform(args, factories, outputs)
     status = StatusLine()
     status.update(f"verify: checking {what} of {args.deployment} (up to {args.timeout:g} s)")
-    with factories.http_client(args.http_timeout) as http:
+    with authorize(factories.http_client(args.http_timeout), token) as http:
         verifier = Verifier(
             platform,
             SidecarHealth(http),
@@ -397,7 +406,10 @@ def _send_samples(
         interval=min(args.interval, 5.0),
         progress=status.update,
     )
-    return check.run()
+    try:
+        return check.run()
+    finally:
+        transport.close()  # also when nothing was sent (no sidecar answered the baseline)
 
 
 def _print(
