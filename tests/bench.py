@@ -27,7 +27,7 @@ import httpx
 
 from status_sidecar.model import NodeStats
 from status_sidecar.store import Store
-from tests import bench_metrics
+from tests import bench_hardening, bench_metrics
 from tests.bench_logs import bench_tail
 from tests.fakes.fake_logstash import FakeLogstash, generate_big_log
 from tests.integration.sidecar_server import free_port, wait_until
@@ -282,6 +282,7 @@ def main() -> int:
         rows += bench_tail_big(big)
         rows += bench_health(log, big, args.wrk_seconds)
         rows += metrics_rows()
+        rows += bench_hardening.rows(args.wrk_seconds, 64 if args.quick else 300)
         rows += bench_rss(log, args.rss_seconds)
     print_table(rows)
     return 0

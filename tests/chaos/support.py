@@ -147,6 +147,24 @@ def timed_get(url: str, timeout: float = 5.0) -> tuple[float, int]:
     return time.monotonic() - started, status
 
 
+def probe(port: int, path: str = "/api/health", timeout: float = 5.0) -> tuple[float, int]:
+    """One request on a new connection, as a load balancer's health check makes it, timed with
+    no client library in the way: (seconds, HTTP status; 0 when it failed)."""
+    started = time.monotonic()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            sock.sendall(
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+            )
+            head = sock.recv(65536)
+            while sock.recv(65536):
+                pass
+        status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/1.1 ") else 0
+    except (OSError, ValueError):
+        status = 0
+    return time.monotonic() - started, status
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]

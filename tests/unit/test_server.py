@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 
 import pytest
@@ -39,3 +40,17 @@ def test_accept_errors_should_be_logged_once_per_interval_with_a_count(
     assert len(lines) == 2
     assert "Too many open files" in lines[0]
     assert "and 999 more like it" in lines[1]
+
+
+def test_listening_sockets_should_say_tcp_so_answers_are_not_held_by_nagle() -> None:
+    sockets = server.bind("127.0.0.1", [0])
+    try:
+        assert sockets[0].proto == socket.IPPROTO_TCP
+        client = socket.create_connection(sockets[0].getsockname()[:2])
+        accepted, _ = sockets[0].accept()
+        with client, accepted:
+            # asyncio sets TCP_NODELAY on an accepted socket only when its proto is TCP.
+            assert accepted.proto == socket.IPPROTO_TCP
+    finally:
+        for sock in sockets:
+            sock.close()

@@ -201,7 +201,9 @@ def bind(host: str, ports: Sequence[int], backlog: int = KERNEL_BACKLOG) -> list
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         for port in ports:
-            sock = socket.socket(family, socket.SOCK_STREAM)
+            # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted sockets only when
+            # the protocol says TCP; without it every answer waits ~40 ms for a delayed ACK.
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
             sockets.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host, port))
