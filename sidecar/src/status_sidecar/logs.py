@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -551,7 +552,10 @@ class LogFollower:
 
     def _open_current(self, *, last: int, at_end: bool) -> None:
         try:
-            fd = os.open(self.path, os.O_RDONLY)
+            # Never block on a FIFO (or read a device) put where the log should be.
+            if not stat.S_ISREG(os.stat(self.path).st_mode):
+                return
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
         except OSError:
             return
         try:

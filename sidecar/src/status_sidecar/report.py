@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from . import api, logs
+from . import api, logs, logwindow
 from .app import build_sidecar
 from .clock import SystemClock
 from .settings import Settings
@@ -37,13 +37,14 @@ async def collect(
 
 
 def log_summary(settings: Settings, lines: int = 5000) -> dict[str, Any]:
+    limits = logwindow.Limits(settings.log_max_answer_bytes, settings.log_max_line_bytes)
     try:
-        tail = logs.tail_lines(settings.log_path, lines)
+        text, _ = logwindow.read_text(settings.log_path, lines, limits)
     except FileNotFoundError:
         return {"error": api.missing_log_message(settings)}
     except OSError as exc:
-        return {"error": f"cannot read {settings.log_path}: {exc.strerror}"}
-    summary = logs.summarize(tail)
+        return {"error": api.unreadable_log_message(settings, exc)}
+    summary = logs.summarize(text.splitlines())
     return {
         "lines": summary.total_lines,
         "counts": summary.counts,
