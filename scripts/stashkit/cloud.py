@@ -19,6 +19,7 @@ import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -110,7 +111,25 @@ def is_transient(exc: BaseException) -> bool:
             return exc.status_code is not None and (
                 exc.status_code >= 500 or exc.status_code in (408, 429)
             )
+    kube = _kube_transient(exc)
+    if kube is not None:
+        return kube
     return isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError)
+
+
+def _kube_transient(exc: BaseException) -> bool | None:
+    """Whether a Kubernetes client error is worth retrying; None when it is not one."""
+    try:
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
+    except ImportError:  # pragma: no cover - kubernetes is a dependency
+        return None
+    if isinstance(exc, ApiException):
+        status = int(exc.status or 0)
+        return status >= 500 or status == 429
+    if isinstance(exc, HTTPError):  # connection refused, reset, timed out
+        return True
+    return None
 
 
 def describe_error(exc: BaseException, limit: int = 400) -> str:
@@ -150,6 +169,15 @@ def _describe(exc: BaseException) -> str:
             return f"Azure: {reason} (HTTP {exc.status_code}): {message}".strip()
         if isinstance(exc, AzureError):
             return f"Azure: {type(exc).__name__}: {exc.message}"
+    try:
+        from kubernetes.client.exceptions import ApiException
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        if isinstance(exc, ApiException):
+            from .kube import describe_api_exception
+
+            return describe_api_exception(exc)
     if isinstance(exc, StashkitError):
         return exc.message
     return f"{type(exc).__name__}: {exc}"
@@ -219,6 +247,13 @@ def aci_client(subscription: str) -> ContainerInstanceManagementClient:
     return ContainerInstanceManagementClient(DefaultAzureCredential(), subscription, retry_total=0)
 
 
+def kube_client(kubeconfig: Path | None, context: str | None) -> Any:
+    """The production Kubernetes ``ApiClient`` (see :func:`stashkit.kube.kube_client`)."""
+    from .kube import kube_client as make
+
+    return make(kubeconfig, context)
+
+
 def http_client(timeout: float) -> httpx.Client:
     return httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False)
 
@@ -233,6 +268,7 @@ class Factories:
 
     boto3_session: Callable[[str | None], boto3.session.Session] = boto3_session
     aci_client: Callable[[str], ContainerInstanceManagementClient] = aci_client
+    kube_client: Callable[[Path | None, str | None], Any] = kube_client
     http_client: Callable[[float], httpx.Client] = http_client
     async_http_client: Callable[[float], httpx.AsyncClient] = async_http_client
 

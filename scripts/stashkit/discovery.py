@@ -55,7 +55,8 @@ class Source(Protocol):
     def discover(self) -> list[Target]: ...
 
 
-def _labels(job: str, deployment: str, cloud: str, **extra: str) -> dict[str, str]:
+def labels_for(job: str, deployment: str, cloud: str, **extra: str) -> dict[str, str]:
+    """The target labels every source gives: job, deployment, cloud, the metrics path, extras."""
     return {
         "job": job,
         "deployment": deployment,
@@ -118,7 +119,7 @@ class AsgSource:
                     # Detached instances keep the group's tag: membership decides.
                     if not ip or instance["InstanceId"] not in members:
                         continue
-                    labels = _labels(
+                    labels = labels_for(
                         self.job,
                         deployment,
                         "aws",
@@ -192,7 +193,7 @@ class AciSource:
         ports = [p.port for p in (sidecar.ports or []) if (p.protocol or "TCP").upper() == "TCP"]
         port = ports[0] if ports else self.port
         tags = group.tags or {}
-        labels = _labels(
+        labels = labels_for(
             self.job,
             self.deployment or tags.get(DEPLOYMENT_TAG) or self.resource_group,
             "azure",

@@ -49,9 +49,15 @@ class Target:
 
     @property
     def name(self) -> str:
-        """What an operator calls this sidecar: instance id, container group, else the address."""
+        """What an operator calls this sidecar: instance id, container group, pod, else the
+        address."""
         labels = self.label_map
-        return labels.get("instance_id") or labels.get("container_group") or self.address
+        return (
+            labels.get("instance_id")
+            or labels.get("container_group")
+            or labels.get("pod")
+            or self.address
+        )
 
 
 def render_file_sd(targets: Iterable[Target]) -> str:

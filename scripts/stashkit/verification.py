@@ -29,6 +29,7 @@ __all__ = [
     "AciPlatform",
     "AwsPlatform",
     "Check",
+    "HealthChecker",
     "Platform",
     "SidecarHealth",
     "SidecarRef",
@@ -61,6 +62,13 @@ class SidecarRef:
 
 class Platform(Protocol):
     def checks(self) -> tuple[list[Check], list[SidecarRef]]: ...
+
+
+class HealthChecker(Protocol):
+    """Asks one sidecar for its health (:class:`SidecarHealth`, or through the Kubernetes API
+    server: :class:`stashkit.kube.KubeProxyHealth`)."""
+
+    def check(self, ref: SidecarRef) -> Check: ...
 
 
 def _sidecar_url(host: str, port: int) -> str:
@@ -309,7 +317,7 @@ class Verifier:
     def __init__(
         self,
         platform: Platform | None,
-        sidecars: SidecarHealth,
+        sidecars: HealthChecker,
         *,
         sidecar_urls: Sequence[SidecarRef] = (),
         timeout: float = 600.0,

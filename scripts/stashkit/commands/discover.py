@@ -12,6 +12,7 @@ from .. import cloud
 from ..cloud import Backoff, CloudError, Factories
 from ..discovery import AciSource, AsgSource, DiscoveryLoop, Source, describe_sources
 from ..errors import UsageError
+from ..kube import DEFAULT_NAMESPACE, DEFAULT_SELECTOR, KubeSource
 from ..stopflag import StopFlag, stop_on_signals
 
 EXAMPLES = """\
@@ -24,6 +25,9 @@ examples:
   stashkit discover --azure-resource-group stashkit-rg --subscription 0000-... \\
       --out targets.json --once
 
+  # the pods of the Kubernetes target (through the API server, with your kubeconfig)
+  stashkit discover --kubernetes --namespace stashkit --out targets.json
+
   # then, in prometheus.yml (/metrics needs the sidecar token, read from a file):
   #   scrape_configs:
   #     - job_name: stashkit
@@ -32,21 +36,28 @@ examples:
   #       file_sd_configs: [{files: [/etc/prometheus/stashkit.json]}]
 
 Each sidecar becomes one target group with the labels job, deployment, cloud, region or
-location, instance_id or container_group, and __metrics_path__=/metrics. The file is replaced
+location, instance_id or container_group (Kubernetes: namespace, pod, node), and
+__metrics_path__=/metrics. On Kubernetes the targets are the pod IPs on the sidecar's port
+named http, so Prometheus must reach the pods (run it in the cluster, or on a network the pod
+IPs are routed to) and the NetworkPolicy must let it in; a Prometheus operator can use the
+ServiceMonitor or PodMonitor component instead. The file is replaced
 atomically and only when its content changes. Cloud API errors are retried with exponential
 backoff; a failed cycle keeps the last good targets and the loop goes on. SIGTERM or Ctrl-C
 stops it cleanly. AWS credentials come from the usual boto3 chain, Azure ones from
-DefaultAzureCredential (environment, managed identity, `az login`).
+DefaultAzureCredential (environment, managed identity, `az login`), Kubernetes ones from
+--kubeconfig, $KUBECONFIG or ~/.kube/config (exec plugins such as `aws eks get-token` and
+kubelogin work), else the pod's service account (it needs get/list on pods).
 """
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser = subparsers.add_parser(
         "discover",
-        help="write a Prometheus file_sd file of every running sidecar (AWS ASG, Azure ACI)",
+        help="write a Prometheus file_sd file of every running sidecar (AWS, Azure, Kubernetes)",
         description=(
             "Find every running sidecar (the private IPs of an Auto Scaling group's instances, "
-            "or the container groups of an Azure resource group) and write them to a "
+            "the container groups of an Azure resource group, or the pods of a Kubernetes "
+            "namespace) and write them to a "
             "Prometheus file_sd JSON file, every --interval seconds or --once."
         ),
         epilog=EXAMPLES,
@@ -71,6 +82,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     where.add_argument(
         "--subscription", metavar="S", help="Azure subscription id (default: AZURE_SUBSCRIPTION_ID)"
     )
+    kube = parser.add_argument_group("Kubernetes")
+    kube.add_argument(
+        "--kubernetes",
+        action="store_true",
+        help="the pods of --namespace matching --selector (deployments/kubernetes)",
+    )
+    add_kubernetes_arguments(kube)
     parser.add_argument(
         "--out", required=True, type=Path, metavar="FILE", help="the file_sd JSON file to write"
     )
@@ -98,6 +116,29 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.set_defaults(handler=run)
 
 
+def add_kubernetes_arguments(group: argparse._ArgumentGroup) -> None:
+    """--namespace, --selector, --kubeconfig, --context (discover and verify share them)."""
+    group.add_argument(
+        "--namespace",
+        default=DEFAULT_NAMESPACE,
+        metavar="NS",
+        help=f"the namespace of the pods (default {DEFAULT_NAMESPACE}, as the overlays)",
+    )
+    group.add_argument(
+        "--selector",
+        default=DEFAULT_SELECTOR,
+        metavar="LABELS",
+        help=f"label selector of the Logstash pods (default {DEFAULT_SELECTOR})",
+    )
+    group.add_argument(
+        "--kubeconfig",
+        type=Path,
+        metavar="FILE",
+        help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config, else in-cluster)",
+    )
+    group.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current)")
+
+
 def _positive(raw: str) -> float:
     try:
         value = float(raw)
@@ -120,8 +161,8 @@ def log_line(message: str) -> None:
 
 
 def build_sources(args: argparse.Namespace, factories: Factories) -> list[Source]:
-    if not args.aws_asg and not args.azure_resource_group:
-        raise UsageError("discover needs --aws-asg NAME or --azure-resource-group RG")
+    if not args.aws_asg and not args.azure_resource_group and not args.kubernetes:
+        raise UsageError("discover needs --aws-asg NAME, --azure-resource-group RG or --kubernetes")
     if not args.out.parent.is_dir():
         raise UsageError(f"--out {args.out}: directory {args.out.parent} does not exist")
     sources: list[Source] = []
@@ -149,6 +190,17 @@ def build_sources(args: argparse.Namespace, factories: Factories) -> list[Source
                     deployment=args.deployment,
                 )
             )
+    if args.kubernetes:
+        sources.append(
+            KubeSource(
+                lambda: factories.kube_client(args.kubeconfig, args.context),
+                args.namespace,
+                args.selector,
+                port=args.port,
+                job=args.job,
+                deployment=args.deployment,
+            )
+        )
     return sources
 
 

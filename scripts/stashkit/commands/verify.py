@@ -15,6 +15,8 @@ import httpx
 from .. import cloud
 from ..cloud import Factories, describe_error
 from ..errors import StashkitError, UsageError
+from ..kube import DEFAULT_SERVICE, KubePlatform, KubeProxyHealth
+from ..kube_render import KUBERNETES
 from ..render import DEPLOYMENTS, DEPLOYMENTS_DIR
 from ..replay import Target, make_transport, parse_target
 from ..samplecheck import SampleCheck, SampleReport, SidecarStats, render_samples
@@ -23,6 +25,7 @@ from ..textui import StatusLine
 from ..verification import (
     AciPlatform,
     AwsPlatform,
+    HealthChecker,
     Platform,
     SidecarHealth,
     SidecarRef,
@@ -31,8 +34,11 @@ from ..verification import (
     render_checks,
     target_groups_tagged,
 )
+from .discover import add_kubernetes_arguments
 
 OutputsReader = Callable[[str], Mapping[str, object]]
+
+TARGETS = (*DEPLOYMENTS, KUBERNETES)
 
 EXAMPLES = """\
 examples:
@@ -46,10 +52,17 @@ examples:
   # Azure: the container groups of the resource group, their containers and the sidecar
   stashkit verify azure-aci --resource-group stashkit-rg --subscription 0000-... --json
 
+  # Kubernetes: every pod Ready, the syslog load balancer's address, each sidecar's health
+  # (through the API server's pod proxy on the health-only port: only the kubeconfig needed)
+  stashkit verify kubernetes --namespace stashkit --context prod-eks
+
 What "serving" means. AWS: every registered target of every NLB target group is healthy, and
 each instance's sidecar answers GET /api/health with 200. Azure: each container group is
 Running, every container in it is Running (restart counts are shown), and the sidecar answers
-/api/health with 200. Where to look comes from the flags, else from `terraform output` in
+/api/health with 200. Kubernetes: every pod matching --selector in --namespace is Ready
+(containers' states and restarts shown), the syslog Service has its load balancer address, and
+each sidecar answers /api/health with 200 (asked through the API server, or with --direct at the
+pod IP). Where to look comes from the flags, else from `terraform output` in
 deployments/<deployment> (target_group_arns, sidecar_urls, resource_group_name), else, with
 --name, from the target groups tagged stashkit:deployment=NAME.
 
@@ -82,7 +95,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "deployment", choices=DEPLOYMENTS, metavar="DEPLOYMENT", help=", ".join(DEPLOYMENTS)
+        "deployment", choices=TARGETS, metavar="DEPLOYMENT", help=", ".join(TARGETS)
     )
     parser.add_argument(
         "--timeout",
@@ -153,6 +166,20 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         default=[],
         metavar="NAME",
         help="check only this container group (default: every one in the resource group)",
+    )
+    kube = parser.add_argument_group("Kubernetes")
+    add_kubernetes_arguments(kube)
+    kube.add_argument(
+        "--service",
+        default=DEFAULT_SERVICE,
+        metavar="NAME",
+        help=f"the syslog Service (default {DEFAULT_SERVICE}; '' skips it)",
+    )
+    kube.add_argument(
+        "--direct",
+        action="store_true",
+        help="ask each sidecar at its pod IP (the full port, with the token) instead of "
+        "through the API server; needed by --send-samples",
     )
     samples = parser.add_argument_group("end-to-end syslog check")
     samples.add_argument(
@@ -283,6 +310,20 @@ def build_platform(
 ) -> tuple[Platform | None, list[SidecarRef], str]:
     """What to check, and a sentence saying so."""
     sidecars = _refs(args.sidecar_url)
+    if args.deployment == KUBERNETES:
+        if args.send_samples and not (args.direct or sidecars):
+            raise UsageError(
+                "--send-samples on kubernetes reads every sidecar's /api/stats: pass --direct "
+                "(pod IPs reachable from here) or --sidecar-url"
+            )
+        kube = KubePlatform(
+            lambda: factories.kube_client(args.kubeconfig, args.context),
+            args.namespace,
+            args.selector,
+            service=args.service or None,
+            port=args.port,
+        )
+        return kube, sidecars, f"pods in {args.namespace} ({args.selector})"
     if args.deployment.startswith("azure"):
         resource_group = args.resource_group or next(
             iter(_strings(outputs().get("resource_group_name"))), None
@@ -351,9 +392,12 @@ def run(
     status = StatusLine()
     status.update(f"verify: checking {what} of {args.deployment} (up to {args.timeout:g} s)")
     with authorize(factories.http_client(args.http_timeout), token) as http:
+        health: HealthChecker = SidecarHealth(http)
+        if isinstance(platform, KubePlatform) and not args.direct:
+            health = KubeProxyHealth(platform.api_client, health)
         verifier = Verifier(
             platform,
-            SidecarHealth(http),
+            health,
             sidecar_urls=sidecars,
             timeout=args.timeout,
             interval=args.interval,
@@ -365,7 +409,12 @@ def run(
             report = verifier.run()
             samples = None
             if report.ok and args.send_samples:
-                samples = _send_samples(args, report, outputs(), http, status)
+                found = (
+                    {"syslog_endpoints": platform.syslog_endpoints}
+                    if isinstance(platform, KubePlatform)
+                    else outputs()
+                )
+                samples = _send_samples(args, report, found, http, status)
         finally:
             status.done()
     _print(report, args, samples)
