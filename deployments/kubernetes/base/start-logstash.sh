@@ -9,6 +9,7 @@
 set -euo pipefail
 
 secrets_file="${STASHKIT_SECRETS_FILE:-/run/stashkit/logstash-secrets.env}"
+entrypoint="${STASHKIT_LOGSTASH_ENTRYPOINT:-/usr/local/bin/docker-entrypoint}"
 
 if [[ -f "$secrets_file" ]]; then
   number=0
@@ -28,4 +29,4 @@ else
   echo "start-logstash: no secrets file at $secrets_file: starting without secrets" >&2
 fi
 
-exec /usr/local/bin/docker-entrypoint "$@"
+exec "$entrypoint" "$@"
