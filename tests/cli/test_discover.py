@@ -398,7 +398,10 @@ def test_a_non_transient_azure_error_should_not_be_retried(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--out", "t.json"], "discover needs --aws-asg NAME or --azure-resource-group RG"),
+        (
+            ["--out", "t.json"],
+            "discover needs --aws-asg NAME, --azure-resource-group RG or --kubernetes",
+        ),
         (["--aws-asg", "x", "--out", "/nonexistent/dir/t.json"], "does not exist"),
         (["--aws-asg", "x", "--out", "t.json", "--interval", "0"], "must be more than 0"),
         (["--aws-asg", "x", "--out", "t.json", "--port", "70000"], "is not a port"),
