@@ -91,6 +91,9 @@ def sidecar_process(
         str(log_path or workdir / "logstash-plain.log"),
         "--history-file",
         str(history_file) if history_file is not None else "",
+        # The chaos cases are about resources, not about one client's rate (tested apart).
+        "--heavy-requests-per-minute",
+        "100000",
         *args,
     ]
     log = workdir / "sidecar.log"

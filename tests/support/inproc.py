@@ -63,6 +63,6 @@ def sidecar_with_fake(
         environ={},
         poll=False,
     )
-    with TestClient(app) as client:
+    with TestClient(app, client=("127.0.0.1", 50000)) as client:
         yield Harness(client, app.state.sidecar, the_fake, clock)
         client.portal.call(http.aclose)  # type: ignore[union-attr]

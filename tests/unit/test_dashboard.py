@@ -134,7 +134,7 @@ def make_client(
     )
     http = httpx.AsyncClient(transport=httpx.MockTransport(logstash.handler))
     app = create_app(settings, clock=clock, http_client=http, poll=False, environ={})
-    with TestClient(app) as client:
+    with TestClient(app, client=("127.0.0.1", 50000)) as client:
         yield client
 
 

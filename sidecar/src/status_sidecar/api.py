@@ -19,12 +19,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from . import bundle, logwindow, views
+from . import bundle, logwindow, redact, views
 from .cache import Rendered
 from .client import Failure
 from .health import HealthResult
+from .redact import Redactor
 from .responses import GuardedStream, SafeJSONResponse, cached, json_error
-from .settings import Settings
+from .settings import OPTIONS, Settings
 from .store import Store
 from .text import clip
 from .wiring import Sidecar
@@ -140,6 +141,7 @@ async def stats_rendered(sidecar: Sidecar) -> Rendered:
         _stats_key(sidecar, result),
         lambda: stats_document(sidecar, health_doc),
         lambda document: document,
+        finish=sidecar.secrets.redactor.data,  # reload errors and DLQ errors quote configs
     )
 
 
@@ -241,7 +243,7 @@ async def log_lines(request: Request) -> Response:
         descriptor.close()
         heavy.release()
 
-    redactor = bundle.Redactor(bundle.secret_values(sidecar.environ))
+    redactor = sidecar.secrets.redactor
     body = _log_stream(descriptor, window, limits, redactor, heavy.threads)
     return GuardedStream(
         body, on_close=close, media_type="text/plain; charset=utf-8", headers=headers
@@ -252,7 +254,7 @@ async def _log_stream(
     descriptor: _Descriptor,
     window: logwindow.Window,
     limits: logwindow.Limits,
-    redactor: bundle.Redactor,
+    redactor: Redactor,
     limiter: anyio.CapacityLimiter,
 ) -> AsyncIterator[bytes]:
     notice = window.notice(limits)
@@ -287,7 +289,7 @@ async def hot_threads(request: Request) -> Response:
         sidecar.heavy.release()
     if isinstance(result, Failure):
         return json_error(502, f"hot threads unavailable: {result.reason}")
-    redactor = bundle.Redactor(bundle.secret_values(sidecar.environ))
+    redactor = sidecar.secrets.redactor
     return PlainTextResponse(redactor.text(result.value), headers={"Cache-Control": NO_STORE})
 
 
@@ -297,7 +299,7 @@ async def support_bundle(request: Request) -> Response:
     if not heavy.try_acquire():
         return too_busy("/api/support-bundle")
     now = sidecar.clock.now()
-    redactor = bundle.Redactor(bundle.secret_values(sidecar.environ))
+    redactor = sidecar.secrets.redactor
     name = f"support-bundle-{_utc_stamp(now)}.tar.gz"
     return GuardedStream(
         bundle.stream_bundle(_bundle_parts(sidecar), redactor, now, limiter=heavy.threads),
@@ -366,7 +368,11 @@ def _bundle_parts(sidecar: Sidecar) -> list[bundle.Part]:
             "environment.json",
             lambda: {
                 "settings": sidecar.settings.public_view(),
-                "environment": bundle.redacted_environment(sidecar.environ),
+                "environment": redact.environment_view(
+                    sidecar.environ,
+                    [option.env for option in OPTIONS.values()],
+                    sidecar.secrets.redactor,
+                ),
             },
         ),
         doc(

@@ -1,4 +1,4 @@
-"""Support bundle: a streamed tar.gz of everything on-call needs, with every secret redacted.
+"""Support bundle: a streamed tar.gz of everything on-call needs, every part redacted.
 
 Each part is produced independently: a failing part is replaced by its error text and
 the bundle is still produced. Compression and file reads run off the event loop.
@@ -8,58 +8,15 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import tarfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import anyio
 import anyio.to_thread
 
-REDACTED = "[REDACTED]"
-_SECRET_NAME = re.compile(
-    r"(TOKEN|SECRET|PASSWORD|PASSWD|PASS$|_KEY$|^KEY$|AUTH|CREDENTIAL|PRIVATE|WEBHOOK_URL|SAS)",
-    re.IGNORECASE,
-)
-_MIN_SECRET_LEN = 4  # shorter values would redact ordinary words
-
-
-def is_secret_name(name: str) -> bool:
-    return bool(_SECRET_NAME.search(name))
-
-
-def secret_values(environ: Mapping[str, str]) -> list[str]:
-    """Values to scrub: secret-named variables and the contents of `*_FILE` secret files."""
-    values: list[str] = []
-    for name, value in environ.items():
-        if name.endswith("_FILE") and is_secret_name(name[: -len("_FILE")]):
-            try:
-                content = Path(value).read_text(encoding="utf-8", errors="replace").strip()
-            except OSError:
-                continue
-            values.append(content)
-        elif is_secret_name(name):
-            values.append(value)
-    return sorted({v for v in values if len(v) >= _MIN_SECRET_LEN}, key=len, reverse=True)
-
-
-def redacted_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    return {
-        name: (REDACTED if is_secret_name(name) and not name.endswith("_FILE") else value)
-        for name, value in sorted(environ.items())
-    }
-
-
-class Redactor:
-    def __init__(self, secrets: Iterable[str]) -> None:
-        self._secrets = [s for s in secrets if s]
-
-    def text(self, value: str) -> str:
-        for secret in self._secrets:
-            value = value.replace(secret, REDACTED)
-        return value
+from .redact import Redactor
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,10 @@ def json_bytes(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def _render(value: object) -> Rendered:
+def _render(value: object, finish: Callable[[bytes], bytes] | None = None) -> Rendered:
     body = json_bytes(value)
+    if finish is not None:
+        body = finish(body)
     return Rendered(body, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
 
 
@@ -64,14 +66,16 @@ class RenderCache:
         build: Callable[[T], object],
         *,
         off_loop: bool = False,
+        finish: Callable[[bytes], bytes] | None = None,
     ) -> Rendered:
         """``snapshot`` runs now, on the event loop (consistent with the poller); ``build``
-        turns it into the document, in a thread when ``off_loop``. The build is a task of its
+        turns it into the document, in a thread when ``off_loop``; ``finish`` (the redactor)
+        sees the serialised bytes. The build is a task of its
         own: a requester that goes away does not cancel it for the others."""
         entry = self._entries.get(name)
         if entry is None or entry.key != key or entry.task.cancelled():
             taken = snapshot()
-            task = asyncio.ensure_future(_build(taken, build, off_loop))
+            task = asyncio.ensure_future(_build(taken, build, off_loop, finish))
             task.add_done_callback(_retrieve)
             entry = self._entries[name] = _Entry(key, task)
         try:
@@ -82,10 +86,15 @@ class RenderCache:
             raise
 
 
-async def _build(taken: T, build: Callable[[T], object], off_loop: bool) -> Rendered:
+async def _build(
+    taken: T,
+    build: Callable[[T], object],
+    off_loop: bool,
+    finish: Callable[[bytes], bytes] | None,
+) -> Rendered:
     if off_loop:
-        return await anyio.to_thread.run_sync(lambda: _render(build(taken)))
-    return _render(build(taken))
+        return await anyio.to_thread.run_sync(lambda: _render(build(taken), finish))
+    return _render(build(taken), finish)
 
 
 def _retrieve(task: asyncio.Task[Rendered]) -> None:

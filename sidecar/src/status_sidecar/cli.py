@@ -59,24 +59,38 @@ def _parser() -> argparse.ArgumentParser:
 
 def _serve(settings: Settings) -> int:
     from . import server
-    from .app import create_app
+    from .app import StartupError, create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    ports = (settings.port, settings.health_port) if settings.health_port else (settings.port,)
     listen = server.Listen(
         host=settings.host,
-        ports=(settings.port,),
+        ports=ports,
         limits=server.ServerLimits(
             max_header_bytes=settings.max_header_bytes,
             header_timeout=settings.header_timeout,
             max_connections=settings.max_connections,
         ),
+        tls_cert_file=settings.tls_cert_file,
+        tls_key_file=settings.tls_key_file,
     )
     try:
-        server.run(create_app(settings), listen)
+        server.check_tls(listen)
+        app = create_app(settings)
+    except StartupError as exc:
+        print(f"status-sidecar: {exc}", file=sys.stderr)
+        return 2
+    scheme = "https" if settings.tls_cert_file else "http"
+    where = f"{scheme}://{settings.host}:{settings.port}"
+    if settings.health_port:
+        where += f" (and :{settings.health_port}, /api/health and /healthz only)"
+    logging.getLogger("status_sidecar").info("listening on %s", where)
+    try:
+        server.run(app, listen)
     except OSError as exc:
         print(
-            f"status-sidecar: cannot listen on {settings.host}:{settings.port}: "
+            f"status-sidecar: cannot listen on {settings.host} port {'/'.join(map(str, ports))}: "
             f"{exc.strerror or exc}",
             file=sys.stderr,
         )

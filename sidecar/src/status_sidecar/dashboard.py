@@ -10,6 +10,7 @@ the script reads its settings from `data-` attributes and writes data with `text
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -230,7 +231,7 @@ def _refresh_seconds(stats: Mapping[str, object]) -> float:
     return max(MIN_REFRESH_S, poll or MIN_REFRESH_S)
 
 
-def render(stats: Mapping[str, object], version: str) -> str:
+def render(stats: Mapping[str, object], version: str, access_mode: str = "tokens") -> str:
     log_types = _at(stats, "log_types")
     pipelines = _at(stats, "pipelines")
     context: dict[str, Any] = {
@@ -242,13 +243,16 @@ def render(stats: Mapping[str, object], version: str) -> str:
         "asset_version": version,
         "log_line_choices": LOG_LINE_CHOICES,
         "log_lines_default": LOG_LINES_DEFAULT,
+        "access_mode": access_mode,
     }
     return _environment().get_template("index.html.j2").render(context)
 
 
 async def index(request: Request) -> Response:
     sidecar: Sidecar = request.app.state.sidecar
-    body = render(api.stats_document(sidecar), sidecar.version)
+    # The same redacted bytes /api/stats serves: one document, one redaction.
+    stats = json.loads((await api.stats_rendered(sidecar)).body)
+    body = render(stats, sidecar.version, access_mode=sidecar.access.mode)
     headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
     return Response(encode_text(body), media_type="text/html; charset=utf-8", headers=headers)
 

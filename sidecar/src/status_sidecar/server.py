@@ -22,6 +22,7 @@ import logging
 import os
 import resource
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Sequence
@@ -249,6 +250,23 @@ class Listen:
     limits: ServerLimits
     tls_cert_file: str = ""
     tls_key_file: str = ""
+
+
+def check_tls(listen: Listen) -> None:
+    """Load the certificate and key now, so a bad pair is one line at start, not a traceback."""
+    if not listen.tls_cert_file:
+        return
+    from .app import StartupError
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(listen.tls_cert_file, listen.tls_key_file)
+    except OSError as exc:
+        raise StartupError(f"TLS_CERT_FILE/TLS_KEY_FILE: {exc.strerror or exc}") from None
+    except ssl.SSLError as exc:
+        raise StartupError(
+            f"TLS_CERT_FILE/TLS_KEY_FILE: not a matching PEM certificate and key ({exc.reason})"
+        ) from None
 
 
 def config(app: ASGIApp, listen: Listen) -> uvicorn.Config:

@@ -343,6 +343,86 @@ OPTIONS: Mapping[str, Option] = {
         _positive(0.1, 86400),
         "seconds between pushes to Pushgateway and remote_write",
     ),
+    # Access (docs/security.md). Secrets are files; these settings only name them.
+    "auth_token_file": Option(
+        "AUTH_TOKEN_FILE",
+        "--auth-token-file",
+        "",
+        _text,
+        "file of accepted tokens, one a line, 'token' or 'name:token'; re-read when it "
+        "changes ('' = no tokens: the sensitive endpoints answer loopback clients only)",
+    ),
+    "allow_anonymous": Option(
+        "ALLOW_ANONYMOUS",
+        "--allow-anonymous",
+        "false",
+        _flag,
+        "without a token file, serve every endpoint to every client (never on a shared network)",
+    ),
+    "metrics_public": Option(
+        "METRICS_PUBLIC",
+        "--metrics-public",
+        "false",
+        _flag,
+        "serve /metrics without a token",
+    ),
+    "health_port": Option(
+        "HEALTH_PORT",
+        "--health-port",
+        "0",
+        _optional_port,
+        "a second port that serves only /api/health and /healthz, for load balancers (0 = off)",
+    ),
+    "tls_cert_file": Option(
+        "TLS_CERT_FILE",
+        "--tls-cert-file",
+        "",
+        _text,
+        "PEM certificate (chain) for HTTPS on the sidecar's ports ('' = plain HTTP)",
+    ),
+    "tls_key_file": Option(
+        "TLS_KEY_FILE",
+        "--tls-key-file",
+        "",
+        _text,
+        "PEM private key of TLS_CERT_FILE",
+    ),
+    "secrets_env_file": Option(
+        "SECRETS_ENV_FILE",
+        "--secrets-env-file",
+        "",
+        _text,
+        "KEY=VALUE file whose values are redacted from every answer (the env file Logstash "
+        "gets); re-read when it changes",
+    ),
+    "audit_file": Option(
+        "AUDIT_FILE",
+        "--audit-file",
+        "",
+        _text,
+        "JSONL audit trail of every protected or denied request ('' = off)",
+    ),
+    "audit_webhook_url": Option(
+        "AUDIT_WEBHOOK_URL",
+        "--audit-webhook-url",
+        "",
+        _optional_url,
+        "also POST each audit record here, signed (X-Stashkit-Signature) ('' = off)",
+    ),
+    "audit_webhook_secret_file": Option(
+        "AUDIT_WEBHOOK_SECRET_FILE",
+        "--audit-webhook-secret-file",
+        "",
+        _text,
+        "file holding the HMAC-SHA256 key that signs audit webhook bodies",
+    ),
+    "heavy_requests_per_minute": Option(
+        "HEAVY_REQUESTS_PER_MINUTE",
+        "--heavy-requests-per-minute",
+        "30",
+        _whole(1, 100_000),
+        "log, bundle and hot-threads requests one client may make per minute (429 beyond)",
+    ),
 }
 
 
@@ -381,6 +461,17 @@ class Settings:
     remote_write_insecure_skip_verify: bool = False
     remote_write_server_name: str = ""
     publish_interval: float = 60.0
+    auth_token_file: str = ""
+    allow_anonymous: bool = False
+    metrics_public: bool = False
+    health_port: int = 0
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    secrets_env_file: str = ""
+    audit_file: str = ""
+    audit_webhook_url: str = ""
+    audit_webhook_secret_file: str = ""
+    heavy_requests_per_minute: int = 30
 
     @property
     def history_points(self) -> int:
@@ -406,7 +497,23 @@ def _build(values: Mapping[str, str]) -> Settings:
             "LOG_MAX_LINE_BYTES (--log-max-line-bytes) must be at most half of "
             "LOG_MAX_ANSWER_BYTES (--log-max-answer-bytes)"
         )
+    _check_access(parsed)
     return Settings(**parsed)
+
+
+def _check_access(parsed: Mapping[str, Any]) -> None:
+    if bool(parsed["tls_cert_file"]) != bool(parsed["tls_key_file"]):
+        raise SettingsError("TLS_CERT_FILE and TLS_KEY_FILE must be set together")
+    if parsed["auth_token_file"] and parsed["allow_anonymous"]:
+        raise SettingsError(
+            "ALLOW_ANONYMOUS (--allow-anonymous) contradicts AUTH_TOKEN_FILE: set one of them"
+        )
+    if parsed["health_port"] and parsed["health_port"] == parsed["port"]:
+        raise SettingsError("HEALTH_PORT (--health-port) must differ from PORT (--port)")
+    if parsed["audit_webhook_url"] and not parsed["audit_webhook_secret_file"]:
+        raise SettingsError(
+            "AUDIT_WEBHOOK_URL needs AUDIT_WEBHOOK_SECRET_FILE (the key that signs each body)"
+        )
 
 
 def from_environment(environ: Mapping[str, str]) -> Settings:

@@ -26,7 +26,6 @@ Every method here blocks (file I/O): the publisher calls them off the event loop
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import logging
 import os
@@ -34,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import jsonl
 from ..store import Point, RestartEvent
 
 log = logging.getLogger("status_sidecar.sinks.history")
@@ -90,9 +90,6 @@ def parse_line(line: bytes) -> tuple[Point, str | None, int | None] | None:
     return point, reason if isinstance(reason, str) else None, _count(doc.get("restarts"))
 
 
-Writer = Callable[[int, memoryview], int]
-
-
 class HistoryFile:
     """``write``/``fsync`` are injectable so tests can fail them (a full disk) at any byte."""
 
@@ -101,7 +98,7 @@ class HistoryFile:
         path: Path,
         history_points: int,
         *,
-        write: Writer = os.write,
+        write: jsonl.Writer = os.write,
         fsync: Callable[[int], None] = os.fsync,
     ) -> None:
         self.path = path
@@ -154,55 +151,15 @@ class HistoryFile:
             fh.truncate(size)
 
     def append(self, lines: Sequence[str]) -> None:
-        """Append lines (each without its newline), all or nothing; compact at the bound.
-
-        A write that fails (ENOSPC, EIO) is cut back to where it started, so a retry never
-        leaves a torn line in the middle of the file; the error is raised for the caller to
-        retry later. A failed compaction keeps the original file and is retried later.
-        """
+        """Append lines (each without its newline), all or nothing (:mod:`..jsonl`); compact at
+        the bound. A failed compaction keeps the original file and is retried later."""
         if not lines:
             return
         payload = "".join(line + "\n" for line in lines).encode("utf-8")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
-        try:
-            start = os.fstat(fd).st_size
-            if start:
-                start = self._cut_torn_tail(fd, start)
-            try:
-                self._write_all(fd, payload)
-            except OSError:
-                with contextlib.suppress(OSError):
-                    os.ftruncate(fd, start)
-                raise
-        finally:
-            os.close(fd)
+        jsonl.append(self.path, payload, self._write)
         self.lines += len(lines)
         if self.lines >= self._compact_at:
             self._try_compact()
-
-    def _write_all(self, fd: int, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            written = self._write(fd, view)
-            if written <= 0:
-                raise OSError(errno.EIO, "short write")
-            view = view[written:]
-
-    def _cut_torn_tail(self, fd: int, size: int) -> int:
-        """If the file does not end with a newline (a crash, a failed cut), cut back to the
-        last whole line so the next line starts on a line of its own."""
-        rd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            if os.pread(rd, 1, size - 1) == b"\n":
-                return size
-            back = min(size, 1024 * 1024)
-            tail = os.pread(rd, back, size - back)
-        finally:
-            os.close(rd)
-        keep = size - back + tail.rfind(b"\n") + 1 if b"\n" in tail else size - back
-        os.ftruncate(fd, keep)
-        log.warning("history %s: cut a torn last line before appending", self.path)
-        return keep
 
     def _try_compact(self) -> None:
         try:
@@ -224,7 +181,7 @@ class HistoryFile:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o640)
         try:
             try:
-                self._write_all(fd, b"".join(raw + b"\n" for raw in kept))
+                jsonl.write_all(fd, b"".join(raw + b"\n" for raw in kept), self._write)
                 self._fsync(fd)
             finally:
                 os.close(fd)
