@@ -25,6 +25,8 @@ from tests.fakes import fake_docker
 from .support import CATALOG, OUTPUT_TYPES, RENDERER, SIDECAR_IMAGE, config_data, make_config
 
 SSM_PREFIX = "/stashkit-test/logstash"
+TOKEN_PARAMETER = "/stashkit-test/sidecar/token"
+SIDECAR_TOKEN = "T0kenForTheSidecar4c1e9b7aZ"  # a fake token: never in argv, only in its file
 SHELLCHECK = shutil.which("shellcheck")
 
 
@@ -35,6 +37,7 @@ class Run:
     calls: list[tuple[str, list[str]]]
     env_file: Path
     tls_dir: Path
+    sidecar_dir: Path
 
     def docker(self, *prefix: str) -> list[list[str]]:
         return [
@@ -82,6 +85,8 @@ def run_script(
     *,
     ssm: Mapping[str, str] | None = None,
     ssm_prefix: str | None = SSM_PREFIX,
+    sidecar_token: str | None = SIDECAR_TOKEN,
+    token_parameter: str | None = TOKEN_PARAMETER,
     extra_env: Mapping[str, str] | None = None,
 ) -> Run:
     work = tmp_path / "run"
@@ -89,9 +94,10 @@ def run_script(
     path = work / "run-containers.sh"
     path.write_text(script, encoding="utf-8")
     values = work / "ssm.json"
-    values.write_text(
-        json.dumps({f"{ssm_prefix}/{k}": v for k, v in (ssm or {}).items()}), encoding="utf-8"
-    )
+    parameters = {f"{ssm_prefix}/{k}": v for k, v in (ssm or {}).items()}
+    if token_parameter is not None and sidecar_token is not None:
+        parameters[token_parameter] = sidecar_token
+    values.write_text(json.dumps(parameters), encoding="utf-8")
     log = work / "calls.jsonl"
     env = {
         "PATH": f"{fake_bin}:/usr/bin:/bin",
@@ -101,10 +107,13 @@ def run_script(
         "STASHKIT_PIPELINE_FILE": str(work / "pipeline.conf"),
         "STASHKIT_ENV_FILE": str(work / "logstash-secrets.env"),
         "STASHKIT_TLS_DIR": str(work / "tls"),
+        "STASHKIT_SIDECAR_DIR": str(work / "sidecar"),
         **(extra_env or {}),
     }
     if ssm_prefix is not None:
         env["STASHKIT_SSM_PREFIX"] = ssm_prefix
+    if token_parameter is not None:
+        env["STASHKIT_SIDECAR_TOKEN_PARAMETER"] = token_parameter
     result = subprocess.run(
         ["bash", str(path)], env=env, cwd=work, capture_output=True, text=True, timeout=60
     )
@@ -114,6 +123,7 @@ def run_script(
         fake_docker.read_log(log),
         work / "logstash-secrets.env",
         work / "tls",
+        work / "sidecar",
     )
 
 
@@ -174,13 +184,21 @@ def test_should_run_logstash_and_the_sidecar_on_one_network(
         assert _option(sidecar_run, "--network") == "stashkit"
         assert "--restart=always" in sidecar_run
         assert _option(sidecar_run, "--user") == "1001"
-        assert _options(sidecar_run, "-v", "--volume") == ["/var/log/logstash:/var/log/logstash:ro"]
-        assert _options(sidecar_run, "-p", "--publish") == ["3000:3000"]
+        assert _options(sidecar_run, "-v", "--volume") == [
+            "/var/log/logstash:/var/log/logstash:ro",
+            f"{run.sidecar_dir}:/run/stashkit:ro",
+        ]
+        # the full API on 3000, the health-only listener on 3001 (what load balancers reach)
+        assert _options(sidecar_run, "-p", "--publish") == ["3000:3000", "3001:3001"]
         sidecar_env = dict(e.split("=", 1) for e in _options(sidecar_run, "-e", "--env"))
         assert sidecar_env["LOGSTASH_API_URL"] == "http://logstash:9600"
         assert sidecar_env["LOG_PROFILE"] == "all"
         assert sidecar_env["DESTINATION_LABEL"]
+        assert sidecar_env["HEALTH_PORT"] == "3001"
+        assert sidecar_env["AUTH_TOKEN_FILE"] == "/run/stashkit/token"
+        assert ("SECRETS_ENV_FILE" in sidecar_env) == bool(secrets)
         assert "--env-file" not in sidecar_run
+        _assert_sidecar_files(run, secrets)
 
     for argv in run.docker("run"):
         for port in _options(argv, "-p", "--publish"):
@@ -194,7 +212,7 @@ def test_should_run_logstash_and_the_sidecar_on_one_network(
         lines = run.env_file.read_text(encoding="utf-8").splitlines()
         assert sorted(lines) == sorted(f"{k}={v}" for k, v in secrets.items())
         assert sorted(_option(a, "--name") or "" for a in run.aws()) == sorted(
-            f"{SSM_PREFIX}/{k}" for k in secrets
+            [f"{SSM_PREFIX}/{k}" for k in secrets] + ([TOKEN_PARAMETER] if sidecar else [])
         )
         for argv in run.aws():
             assert argv[:2] == ["ssm", "get-parameter"]
@@ -208,20 +226,130 @@ def test_should_run_logstash_and_the_sidecar_on_one_network(
     else:
         assert "--env-file" not in logstash
         assert not run.env_file.exists()
-        assert run.aws() == []
-    everything = json.dumps(run.calls)
-    for value in secrets.values():
+        assert [_option(a, "--name") for a in run.aws()] == ([TOKEN_PARAMETER] if sidecar else [])
+    everything = json.dumps(run.calls) + run.stderr
+    for value in [*secrets.values(), SIDECAR_TOKEN]:
         assert value not in everything
+
+
+def _assert_sidecar_files(run: Run, secrets: Mapping[str, str]) -> None:
+    """The sidecar's directory: 0700 and its files 0400, all owned by uid 1001 (never readable
+    by other users); the token, and the Logstash env file's content for redaction."""
+    info = run.sidecar_dir.stat()
+    assert (stat.S_IMODE(info.st_mode), info.st_uid) == (0o700, 1001)
+    files = {p.name: p for p in run.sidecar_dir.iterdir()}
+    assert set(files) == {"token"} | ({"secrets.env"} if secrets else set())
+    for path in files.values():
+        assert (stat.S_IMODE(path.stat().st_mode), path.stat().st_uid) == (0o400, 1001), path
+    assert files["token"].read_text(encoding="utf-8") == SIDECAR_TOKEN + "\n"
+    if secrets:
+        assert files["secrets.env"].read_bytes() == run.env_file.read_bytes()
 
 
 def test_should_fetch_no_secrets_without_an_ssm_prefix(tmp_path: Path, fake_bin: Path) -> None:
     script = RENDERER.container_script(make_config("splunk-hec"))
-    run = run_script(script, tmp_path, fake_bin, ssm_prefix=None)
+    run = run_script(script, tmp_path, fake_bin, ssm_prefix=None, token_parameter=None)
     assert run.returncode == 0
     assert run.aws() == []
     assert "STASHKIT_SSM_PREFIX is not set" in run.stderr
     logstash = run.container("logstash")
     assert logstash is not None and "--env-file" not in logstash
+
+
+# --------------------------------------------------------------------------------------------
+# The sidecar: its token, the secrets it redacts, the health-only port
+# --------------------------------------------------------------------------------------------
+
+
+def test_should_run_the_sidecar_without_a_token_when_none_is_configured(
+    tmp_path: Path, fake_bin: Path
+) -> None:
+    script = RENDERER.container_script(make_config("splunk-hec"))
+    secrets = fake_secrets("splunk-hec")
+    run = run_script(script, tmp_path, fake_bin, ssm=secrets, token_parameter=None)
+    assert run.returncode == 0, run.stderr
+    assert "STASHKIT_SIDECAR_TOKEN_PARAMETER is not set" in run.stderr
+    sidecar = run.container("status-sidecar")
+    assert sidecar is not None
+    env = dict(e.split("=", 1) for e in _options(sidecar, "-e", "--env"))
+    assert "AUTH_TOKEN_FILE" not in env
+    assert env["SECRETS_ENV_FILE"] == "/run/stashkit/secrets.env"
+    assert sorted(p.name for p in run.sidecar_dir.iterdir()) == ["secrets.env"]
+
+
+def test_should_drop_a_stale_token_when_none_is_configured_any_more(
+    tmp_path: Path, fake_bin: Path
+) -> None:
+    script = RENDERER.container_script(make_config("webhook-test"))
+    first = run_script(script, tmp_path, fake_bin, ssm=fake_secrets("webhook-test"))
+    assert first.returncode == 0, first.stderr
+    assert (first.sidecar_dir / "token").exists()
+    again = run_script(
+        script, tmp_path, fake_bin, ssm=fake_secrets("webhook-test"), token_parameter=None
+    )
+    assert again.returncode == 0, again.stderr
+    assert not (again.sidecar_dir / "token").exists()
+
+
+def test_should_publish_the_health_port_the_boot_script_names(
+    tmp_path: Path, fake_bin: Path
+) -> None:
+    script = RENDERER.container_script(make_config("splunk-hec", sidecar_port=8080))
+    run = run_script(
+        script,
+        tmp_path,
+        fake_bin,
+        ssm=fake_secrets("splunk-hec"),
+        extra_env={"STASHKIT_SIDECAR_HEALTH_PORT": "13001"},
+    )
+    assert run.returncode == 0, run.stderr
+    sidecar = run.container("status-sidecar")
+    assert sidecar is not None
+    assert _options(sidecar, "-p", "--publish") == ["8080:3000", "13001:3001"]
+    assert "HEALTH_PORT=3001" in _options(sidecar, "-e", "--env")
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "3001x", "", "3001 -p 9600:9600", "$(id)"])
+def test_should_refuse_a_health_port_that_is_no_port(
+    port: str, tmp_path: Path, fake_bin: Path
+) -> None:
+    script = RENDERER.container_script(make_config("splunk-hec"))
+    run = run_script(
+        script,
+        tmp_path,
+        fake_bin,
+        ssm=fake_secrets("splunk-hec"),
+        extra_env={"STASHKIT_SIDECAR_HEALTH_PORT": port},
+    )
+    if port == "":  # empty: the default applies
+        assert run.returncode == 0, run.stderr
+        return
+    assert run.returncode != 0
+    assert "STASHKIT_SIDECAR_HEALTH_PORT must be a port number" in run.stderr
+    assert run.docker("run") == []
+
+
+def test_should_stop_when_the_token_cannot_be_fetched(tmp_path: Path, fake_bin: Path) -> None:
+    script = RENDERER.container_script(make_config("splunk-hec"))
+    run = run_script(script, tmp_path, fake_bin, ssm=fake_secrets("splunk-hec"), sidecar_token=None)
+    assert run.returncode != 0
+    assert "ParameterNotFound" in run.stderr
+    assert run.docker("run") == []
+    assert not (run.sidecar_dir / "token").exists()
+
+
+@pytest.mark.parametrize("token", ["two words", "name:token", "tab\there"])
+def test_should_refuse_a_token_the_sidecar_cannot_read(
+    token: str, tmp_path: Path, fake_bin: Path
+) -> None:
+    script = RENDERER.container_script(make_config("splunk-hec"))
+    run = run_script(
+        script, tmp_path, fake_bin, ssm=fake_secrets("splunk-hec"), sidecar_token=token
+    )
+    assert run.returncode != 0
+    assert "the sidecar token in /stashkit-test/sidecar/token is empty or holds" in run.stderr
+    assert token not in run.stderr
+    assert run.docker("run") == []
 
 
 def test_should_be_idempotent_when_the_network_exists(tmp_path: Path, fake_bin: Path) -> None:
@@ -377,8 +505,9 @@ def test_should_pass_hostile_settings_verbatim(
     lines = run.env_file.read_text(encoding="utf-8").splitlines()
     assert sorted(lines) == sorted(f"{k}={v}" for k, v in secrets.items())
     everything = json.dumps(run.calls)
-    for secret in secrets.values():
+    for secret in [*secrets.values(), SIDECAR_TOKEN]:
         assert json.dumps(secret)[1:-1] not in everything
+    assert (run.sidecar_dir / "secrets.env").read_bytes() == run.env_file.read_bytes()
     # nothing else was run: every docker call is one of the expected ones
     assert [argv[0] for tool, argv in run.calls if tool == "docker"] == [
         "network",
