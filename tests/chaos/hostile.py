@@ -20,7 +20,8 @@ import struct
 import threading
 import time
 from collections import Counter
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
 from tests.fakes.fake_logstash import FakeLogstash
 
@@ -37,6 +38,10 @@ class HostileLogstash:
         self.huge_bytes = huge_bytes
         self.trickle_every = trickle_every
         self.requests: Counter[str] = Counter()
+        # Text planted into answers (redaction tests): appended to hot threads, merged into docs.
+        self.hot_threads_extra = ""
+        self.stats_hook: Callable[[dict[str, Any]], None] | None = None
+        self.node_info_extra: dict[str, object] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.base_events.Server | None = None
@@ -154,11 +159,13 @@ class HostileLogstash:
 
     def _document(self, path: str, *, lone_surrogate: bool) -> bytes:
         if path == "/_node/hot_threads":
-            return self.fake.hot_threads_text().encode()
+            return (self.fake.hot_threads_text() + self.hot_threads_extra).encode()
         if path == "/_node/stats":
             doc = self.fake.node_stats()
+            if self.stats_hook is not None:
+                self.stats_hook(doc)
         elif path == "/_node":
-            doc = self.fake.node_info()
+            doc = {**self.fake.node_info(), **self.node_info_extra}
         elif path == "/_health_report":
             doc = self.fake.health_report() or {}
         else:

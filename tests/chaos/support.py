@@ -7,6 +7,7 @@ import os
 import resource
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -29,6 +30,8 @@ class SidecarProcess:
     url: str
     port: int
     log: Path
+    verify: ssl.SSLContext | bool = True
+    health_port: int | None = None
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.popen.pid}/status").read_text().splitlines():
@@ -40,7 +43,12 @@ class SidecarProcess:
         return self.log.read_text(errors="replace")
 
     def get(self, path: str, timeout: float = 5.0, **kwargs: object) -> httpx.Response:
-        return httpx.get(f"{self.url}{path}", timeout=timeout, **kwargs)  # type: ignore[arg-type]
+        return httpx.get(
+            f"{self.url}{path}",
+            timeout=timeout,
+            verify=self.verify,
+            **kwargs,  # type: ignore[arg-type]
+        )
 
     def health(self) -> tuple[int, dict[str, object]]:
         response = self.get("/api/health", timeout=2)
@@ -69,6 +77,8 @@ def sidecar_process(
     log_path: Path | None = None,
     history_file: Path | None = None,
     env: dict[str, str] | None = None,
+    scheme: str = "http",
+    verify: ssl.SSLContext | bool = True,
 ) -> Iterator[SidecarProcess]:
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -105,7 +115,7 @@ def sidecar_process(
             preexec_fn=_limit_files(nofile),
             env={**os.environ, **(env or {})},
         )
-    process = SidecarProcess(popen, f"http://127.0.0.1:{port}", port, log)
+    process = SidecarProcess(popen, f"{scheme}://127.0.0.1:{port}", port, log, verify)
     try:
         _wait_started(process)
         yield process

@@ -49,9 +49,8 @@ _SHAPES: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     # Authorization: Basic|Bearer|Splunk <value>, as a header, a JSON field or a log line.
     (
         re.compile(
-            r"(?i)(\bauthorization[\"']?\s*[:=]\s*[\"']?(?:basic|bearer|splunk|token)?\s*)"
-            + _VALUE_CHARS
-            + "{4,}"
+            r"(?i)(\bauthorization[\"']?\s*[:=]\s*[\"']?(?:(?:basic|bearer|splunk|token)\s+)?)"
+            r"(?!(?:basic|bearer|splunk|token)\b)" + _VALUE_CHARS + "{4,}"
         ),
         r"\1" + REDACTED,
     ),
@@ -70,7 +69,8 @@ _SHAPES: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
 )
 _KEY_VALUE = re.compile(
     r"(?i)(?P<key>\b[\w.-]{0,40}(?:" + _KEY_WORDS + r")[\w.-]{0,40})"
-    r"(?P<sep>[\"']?\s*(?:=>|[:=])\s*)(?P<quote>[\"']?)(?P<value>[^\"'\s,;&}\]]+)"
+    # The quote may be JSON-escaped (\") when a config is quoted inside a JSON string.
+    r"(?P<sep>\\?[\"']?\s*(?:=>|[:=])\s*)(?P<quote>\\?[\"']?)(?P<value>[^\"'\s,;&}\]\\]+)"
 )
 
 

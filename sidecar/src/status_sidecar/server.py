@@ -261,12 +261,12 @@ def check_tls(listen: Listen) -> None:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     try:
         context.load_cert_chain(listen.tls_cert_file, listen.tls_key_file)
-    except OSError as exc:
-        raise StartupError(f"TLS_CERT_FILE/TLS_KEY_FILE: {exc.strerror or exc}") from None
-    except ssl.SSLError as exc:
+    except ssl.SSLError as exc:  # before OSError: it is one
         raise StartupError(
             f"TLS_CERT_FILE/TLS_KEY_FILE: not a matching PEM certificate and key ({exc.reason})"
         ) from None
+    except OSError as exc:
+        raise StartupError(f"TLS_CERT_FILE/TLS_KEY_FILE: {exc.strerror or exc}") from None
 
 
 def config(app: ASGIApp, listen: Listen) -> uvicorn.Config:
