@@ -7,18 +7,24 @@ data "aws_vpc" "this" {
 module "decisions" {
   source = "../../modules/stashkit-decisions"
 
-  output_type              = var.output_type
-  sidecar_image            = var.sidecar_image
-  sidecar_port             = var.sidecar_port
-  syslog_port              = var.syslog_port
-  syslog_tls_enabled       = var.syslog_tls_enabled
-  syslog_tls_port          = var.syslog_tls_port
-  syslog_tls_client_auth   = var.syslog_tls_client_auth
-  expose_dashboard_via_nlb = var.expose_dashboard_via_nlb
-  syslog_source_cidrs      = var.syslog_source_cidrs
-  operator_cidrs           = var.operator_cidrs
-  ssh_cidrs                = var.ssh_cidrs
-  # NLB health checks come from the load balancer's private addresses in the VPC.
+  output_type               = var.output_type
+  sidecar_image             = var.sidecar_image
+  sidecar_port              = var.sidecar_port
+  sidecar_health_port       = var.sidecar_health_port
+  syslog_port               = var.syslog_port
+  syslog_tls_enabled        = var.syslog_tls_enabled
+  syslog_tls_port           = var.syslog_tls_port
+  syslog_tls_client_auth    = var.syslog_tls_client_auth
+  expose_dashboard_via_nlb  = var.expose_dashboard_via_nlb
+  nlb_internal              = var.nlb_internal
+  dashboard_certificate_arn = var.dashboard_certificate_arn
+  allow_plaintext_dashboard = var.allow_plaintext_dashboard
+  syslog_source_cidrs       = var.syslog_source_cidrs
+  operator_cidrs            = var.operator_cidrs
+  ssh_cidrs                 = var.ssh_cidrs
+  allow_world_cidrs         = var.allow_world_cidrs
+  # NLB health checks come from the load balancer's private addresses in the VPC; they reach
+  # only the sidecar's health-only port (or, without the sidecar, the syslog ports).
   health_check_cidrs = length(var.health_check_cidrs) > 0 ? var.health_check_cidrs : [data.aws_vpc.this[0].cidr_block]
 }
 
@@ -31,7 +37,11 @@ module "host" {
   pipeline_config            = var.pipeline_config
   container_script           = var.container_script
   sidecar_image              = var.sidecar_image
+  sidecar_enabled            = module.decisions.sidecar_enabled
+  sidecar_health_port        = module.decisions.sidecar_health_port
+  sidecar_token_version      = var.sidecar_token_version
   logstash_secrets           = var.logstash_secrets
+  logstash_secrets_version   = var.logstash_secrets_version
   required_secrets           = keys(module.decisions.tls_secret_files)
   kms_key_arn                = var.kms_key_arn
   architecture               = var.architecture

@@ -14,18 +14,24 @@ output "target_group_arns" {
 }
 
 output "health_checks" {
-  description = "Health check of each target group (HTTP /api/health on the sidecar port when the sidecar runs, else TCP)."
+  description = "Health check of each target group (HTTP /api/health on the sidecar's health-only port sidecar_health_port when the sidecar runs, else TCP)."
   value       = module.decisions.health_checks
 }
 
+locals {
+  # https when the NLB terminates TLS with dashboard_certificate_arn (the certificate names the
+  # operator's DNS record, pointed at the NLB: use that name rather than the NLB's own).
+  dashboard_url = contains(keys(module.decisions.target_groups), "dashboard") && module.nlb.dns_name != null ? "${module.decisions.dashboard_tls ? "https" : "http"}://${module.nlb.dns_name}:${var.sidecar_port}/" : null
+}
+
 output "sidecar_url" {
-  description = "The dashboard through the NLB (expose_dashboard_via_nlb), else null: reach each instance's sidecar on its private IP and sidecar_port from operator_cidrs."
-  value       = contains(keys(module.decisions.target_groups), "dashboard") && module.nlb.dns_name != null ? "http://${module.nlb.dns_name}:${var.sidecar_port}/" : null
+  description = "The dashboard through the NLB (expose_dashboard_via_nlb; https with dashboard_certificate_arn), else null: reach each instance's sidecar on its private IP and sidecar_port from operator_cidrs. Everything but /api/health and /healthz needs sidecar_token."
+  value       = local.dashboard_url
 }
 
 output "sidecar_urls" {
   description = "Sidecar URLs reachable from the operators: the NLB one when exposed, else empty (instances come and go; list them with `stashkit fleet`)."
-  value       = contains(keys(module.decisions.target_groups), "dashboard") && module.nlb.dns_name != null ? ["http://${module.nlb.dns_name}:${var.sidecar_port}/"] : []
+  value       = local.dashboard_url != null ? [local.dashboard_url] : []
 }
 
 output "autoscaling_group_name" {
@@ -51,4 +57,20 @@ output "config_bucket" {
 output "ssm_prefix" {
   description = "Prefix of the secret SSM parameters."
   value       = module.host.ssm_prefix
+}
+
+output "sidecar_token" {
+  description = "The status sidecar's API token (Authorization: Bearer <token>, or the password of HTTP Basic in a browser) for `stashkit fleet`/`verify` (--token-file), `status-sidecar report` and Prometheus (authorization credentials_file). Read it with `terraform output -raw sidecar_token`; null without the sidecar."
+  value       = module.host.sidecar_token
+  sensitive   = true
+}
+
+output "sidecar_token_parameter" {
+  description = "SSM SecureString parameter holding the sidecar token (/<name>/sidecar/token), or null without the sidecar."
+  value       = module.host.sidecar_token_parameter
+}
+
+output "sidecar_health_port" {
+  description = "Host port of the sidecar's health-only listener (/api/health and /healthz), or null without the sidecar."
+  value       = module.decisions.sidecar_enabled ? module.decisions.sidecar_health_port : null
 }

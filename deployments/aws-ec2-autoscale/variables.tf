@@ -57,6 +57,13 @@ variable "sidecar_port" {
   nullable    = false
 }
 
+variable "sidecar_health_port" {
+  description = "Host port of the sidecar's health-only listener (GET /api/health and /healthz only; published to the container's 3001). Load balancer health checks and health_check_cidrs reach this port, never sidecar_port. Default 3001; validated by stashkit-decisions (1..65535, not 9600, distinct from the other ports)."
+  type        = number
+  default     = 3001
+  nullable    = false
+}
+
 variable "syslog_port" {
   description = "Port on which Logstash receives syslog over TCP and UDP."
   type        = number
@@ -118,11 +125,32 @@ variable "logstash_environment" {
 ################################################################################
 
 variable "logstash_secrets" {
-  description = "Secret environment for Logstash by variable name (HEC tokens, passwords...). Pass it as TF_VAR_logstash_secrets='{\"NAME\":\"value\"}', never in a tfvars file: it is stored in SSM SecureString parameters only."
+  description = "Secret environment for Logstash by variable name (HEC tokens, passwords...). Pass it as TF_VAR_logstash_secrets='{\"NAME\":\"value\"}', never in a tfvars file: it is stored in SSM SecureString parameters only, through write-only arguments (bump logstash_secrets_version after a change)."
   type        = map(string)
   default     = {}
   nullable    = false
   sensitive   = true
+}
+
+variable "allow_world_cidrs" {
+  description = "Accept 0.0.0.0/0 or ::/0 in operator_cidrs and ssh_cidrs (validated by stashkit-decisions). Default false: the whole internet is refused there."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "sidecar_token_version" {
+  description = "Version of the generated sidecar API token (output sidecar_token, SSM /<name>/sidecar/token): increase it to rotate the token; the hosts then boot again with the new one. Validated by modules/aws-logstash-host."
+  type        = number
+  default     = 1
+  nullable    = false
+}
+
+variable "logstash_secrets_version" {
+  description = "Version of logstash_secrets in SSM, which Terraform writes through write-only arguments (never into the state) and therefore cannot compare: increase it whenever TF_VAR_logstash_secrets changes. Validated by modules/aws-logstash-host."
+  type        = number
+  default     = 1
+  nullable    = false
 }
 
 variable "syslog_source_cidrs" {
@@ -132,7 +160,7 @@ variable "syslog_source_cidrs" {
 }
 
 variable "operator_cidrs" {
-  description = "CIDR blocks allowed to reach the sidecar dashboard. Default: none."
+  description = "CIDR blocks allowed to reach the sidecar's full API and dashboard on sidecar_port (a token is still required). Default: none. 0.0.0.0/0 and ::/0 are refused unless allow_world_cidrs."
   type        = list(string)
   default     = []
   nullable    = false
@@ -195,7 +223,20 @@ variable "health_check_cidrs" {
 }
 
 variable "expose_dashboard_via_nlb" {
-  description = "Forward sidecar_port on the NLB to the sidecars (needs operator_cidrs). Each request reaches one instance."
+  description = "Forward sidecar_port on the NLB to the sidecars (needs operator_cidrs). Each request reaches one instance. On an internet-facing NLB the listener is TLS with dashboard_certificate_arn (plain TCP only with allow_plaintext_dashboard)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "dashboard_certificate_arn" {
+  description = "ACM certificate for the NLB's dashboard listener: the NLB terminates TLS (TLS 1.2+) and forwards to the sidecars. Required with expose_dashboard_via_nlb on an internet-facing NLB. Validated by stashkit-decisions."
+  type        = string
+  default     = null
+}
+
+variable "allow_plaintext_dashboard" {
+  description = "Let expose_dashboard_via_nlb forward plain TCP on an internet-facing NLB without dashboard_certificate_arn: the sidecar token then crosses the internet in clear. Default false."
   type        = bool
   default     = false
   nullable    = false

@@ -1,10 +1,15 @@
 terraform {
-  required_version = ">= 1.9"
+  # 1.11: write-only arguments (the SSM parameters' value_wo keeps secrets out of the state).
+  required_version = ">= 1.11"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
       version = "~> 6.0"
+    }
+    random = {
+      source  = "hashicorp/random"
+      version = "~> 3.6"
     }
   }
 }

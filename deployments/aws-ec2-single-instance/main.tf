@@ -4,6 +4,7 @@ module "decisions" {
   output_type            = var.output_type
   sidecar_image          = var.sidecar_image
   sidecar_port           = var.sidecar_port
+  sidecar_health_port    = var.sidecar_health_port
   syslog_port            = var.syslog_port
   syslog_tls_enabled     = var.syslog_tls_enabled
   syslog_tls_port        = var.syslog_tls_port
@@ -11,6 +12,7 @@ module "decisions" {
   syslog_source_cidrs    = var.syslog_source_cidrs
   operator_cidrs         = var.operator_cidrs
   ssh_cidrs              = var.ssh_cidrs
+  allow_world_cidrs      = var.allow_world_cidrs
 }
 
 module "host" {
@@ -22,7 +24,11 @@ module "host" {
   pipeline_config            = var.pipeline_config
   container_script           = var.container_script
   sidecar_image              = var.sidecar_image
+  sidecar_enabled            = module.decisions.sidecar_enabled
+  sidecar_health_port        = module.decisions.sidecar_health_port
+  sidecar_token_version      = var.sidecar_token_version
   logstash_secrets           = var.logstash_secrets
+  logstash_secrets_version   = var.logstash_secrets_version
   required_secrets           = keys(module.decisions.tls_secret_files)
   kms_key_arn                = var.kms_key_arn
   architecture               = var.architecture
@@ -31,12 +37,14 @@ module "host" {
   enable_ssm_session_manager = var.enable_ssm_session_manager
 }
 
-# What the instance boots with: a new pipeline, container script or sidecar image replaces it.
+# What the instance boots with: a new pipeline, container script or sidecar image replaces it,
+# and so does a new sidecar token or health port (the host module's fingerprint of its boot).
 resource "terraform_data" "config" {
   input = {
     pipeline_config  = sha256(var.pipeline_config)
     container_script = sha256(var.container_script)
     sidecar_image    = sha256(var.sidecar_image)
+    host_config      = module.host.config_sha256
   }
 }
 

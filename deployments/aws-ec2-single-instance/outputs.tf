@@ -25,7 +25,7 @@ output "syslog_endpoints" {
 }
 
 output "sidecar_url" {
-  description = "The status sidecar dashboard (reachable from operator_cidrs), or null when the sidecar is off."
+  description = "The status sidecar dashboard (reachable from operator_cidrs; everything but /api/health and /healthz needs sidecar_token), or null when the sidecar is off."
   value       = module.decisions.sidecar_enabled && local.address != null ? "http://${local.address}:${var.sidecar_port}/" : null
 }
 
@@ -47,4 +47,20 @@ output "config_bucket" {
 output "ssm_prefix" {
   description = "Prefix of the secret SSM parameters."
   value       = module.host.ssm_prefix
+}
+
+output "sidecar_token" {
+  description = "The status sidecar's API token (Authorization: Bearer <token>, or the password of HTTP Basic in a browser) for `stashkit fleet`/`verify` (--token-file), `status-sidecar report` and Prometheus (authorization credentials_file). Read it with `terraform output -raw sidecar_token`; null without the sidecar."
+  value       = module.host.sidecar_token
+  sensitive   = true
+}
+
+output "sidecar_token_parameter" {
+  description = "SSM SecureString parameter holding the sidecar token (/<name>/sidecar/token), or null without the sidecar."
+  value       = module.host.sidecar_token_parameter
+}
+
+output "sidecar_health_port" {
+  description = "Host port of the sidecar's health-only listener (/api/health and /healthz), or null without the sidecar."
+  value       = module.decisions.sidecar_enabled ? module.decisions.sidecar_health_port : null
 }

@@ -1,16 +1,22 @@
 module "decisions" {
   source = "../../modules/stashkit-decisions"
 
-  output_type            = var.output_type
-  sidecar_image          = var.sidecar_image
-  sidecar_enabled        = var.sidecar_enabled
-  sidecar_port           = var.sidecar_port
-  syslog_port            = var.syslog_port
-  syslog_tls_enabled     = var.syslog_tls_enabled
-  syslog_tls_port        = var.syslog_tls_port
-  syslog_tls_client_auth = var.syslog_tls_client_auth
-  syslog_source_cidrs    = var.syslog_source_cidrs
-  operator_cidrs         = var.operator_cidrs
+  output_type               = var.output_type
+  sidecar_image             = var.sidecar_image
+  sidecar_enabled           = var.sidecar_enabled
+  sidecar_port              = var.sidecar_port
+  sidecar_health_port       = var.sidecar_health_port
+  syslog_port               = var.syslog_port
+  syslog_tls_enabled        = var.syslog_tls_enabled
+  syslog_tls_port           = var.syslog_tls_port
+  syslog_tls_client_auth    = var.syslog_tls_client_auth
+  syslog_source_cidrs       = var.syslog_source_cidrs
+  operator_cidrs            = var.operator_cidrs
+  allow_world_cidrs         = var.allow_world_cidrs
+  aci_public                = var.ip_address_type == "Public"
+  publish_sidecar           = var.publish_sidecar
+  sidecar_tls_enabled       = local.sidecar_tls
+  allow_plaintext_dashboard = var.allow_plaintext_dashboard
 }
 
 locals {
@@ -22,7 +28,7 @@ locals {
   log_dir        = "/var/log/logstash"
   log_volume     = "logstash-logs"
   api_url        = "http://localhost:${module.decisions.logstash_api_port}"
-  logstash_ports = [for p in module.decisions.aci_ports : p if !(module.decisions.sidecar_enabled && p.port == var.sidecar_port)]
+  logstash_ports = [for p in module.decisions.aci_ports : p if !(module.decisions.aci_sidecar_published && p.port == var.sidecar_port)]
 
   # Syslog over TLS: the certificate, key (and client CA) are files in a secret volume where the
   # pipeline's tcp input reads them, never environment variables. Names are not secret.
@@ -30,6 +36,39 @@ locals {
   missing_tls_secrets = sort(setsubtract(keys(module.decisions.tls_secret_files), local.secret_names))
   secure_environment = {
     for name, value in var.logstash_secrets : name => value if !contains(module.decisions.tls_secret_names, name)
+  }
+
+  # The status sidecar reads its files from a secret volume at /run/stashkit (never from
+  # environment variables): its API token, the Logstash secrets as a KEY=VALUE env file (the
+  # values it redacts from every answer) and, when given, its TLS certificate and key.
+  sidecar_dir         = "/run/stashkit"
+  sidecar_tls         = nonsensitive(var.sidecar_tls_cert != null && var.sidecar_tls_key != null)
+  env_secret_names    = sort([for name in local.secret_names : name if !contains(module.decisions.tls_secret_names, name)])
+  multiline_secrets   = [for name in local.env_secret_names : name if nonsensitive(strcontains(var.logstash_secrets[name], "\n"))]
+  sidecar_secrets_env = join("", [for name in local.env_secret_names : "${name}=${var.logstash_secrets[name]}\n"])
+  sidecar_scheme      = local.sidecar_tls ? "https" : "http"
+  sidecar_environment = merge(
+    {
+      AUTH_TOKEN_FILE = "${local.sidecar_dir}/token"
+    },
+    length(local.env_secret_names) > 0 ? { SECRETS_ENV_FILE = "${local.sidecar_dir}/secrets.env" } : {},
+    local.sidecar_tls ? {
+      TLS_CERT_FILE = "${local.sidecar_dir}/tls.crt"
+      TLS_KEY_FILE  = "${local.sidecar_dir}/tls.key"
+    } : {},
+  )
+}
+
+# The sidecar's API token (output sidecar_token). The state holds it (random_password's result
+# and the container group's secret volume): keep the state in an encrypted backend.
+resource "random_password" "sidecar_token" {
+  count = module.decisions.sidecar_enabled ? 1 : 0
+
+  length  = 48
+  special = false # [A-Za-z0-9]: safe in a `name:token` line, a Basic password and a header
+
+  keepers = {
+    version = var.sidecar_token_version
   }
 }
 
@@ -100,9 +139,9 @@ resource "azurerm_storage_share_file" "pipeline" {
 ################################################################################
 
 resource "azurerm_container_group" "this" {
-  #checkov:skip=CKV_AZURE_98:Set ip_address_type = Private with subnet_ids to run in a VNet; the default Public serves senders outside Azure.
-  #checkov:skip=CKV_AZURE_245:Same as CKV_AZURE_98: ip_address_type = Private with subnet_ids puts the group in a VNet; Public is the default for senders outside Azure.
-  #checkov:skip=CKV_AZURE_235:environment_variables hold only non-secret settings (API URL, log profile, port, logstash_environment); every secret goes to secure_environment_variables, the syslog TLS certificate and key to a secret volume.
+  #checkov:skip=CKV_AZURE_98:The default ip_address_type = Private (with subnet_ids) runs the group in a VNet; Public is an explicit choice for senders outside Azure, and then the sidecar is published only with publish_sidecar.
+  #checkov:skip=CKV_AZURE_245:Same as CKV_AZURE_98: Private (the default) with subnet_ids puts the group in a VNet; Public must be chosen explicitly.
+  #checkov:skip=CKV_AZURE_235:environment_variables hold only non-secret settings (API URL, log profile, ports, file paths, logstash_environment); every secret goes to secure_environment_variables or a secret volume (syslog TLS material, the sidecar token, secrets file and TLS key).
   name                = "${var.name}-logstash"
   resource_group_name = azurerm_resource_group.this.name
   location            = azurerm_resource_group.this.location
@@ -204,12 +243,18 @@ resource "azurerm_container_group" "this" {
         LOGSTASH_LOG_PATH = "${local.log_dir}/logstash-plain.log"
         LOG_PROFILE       = var.log_profile
         PORT              = tostring(var.sidecar_port)
+        HEALTH_PORT       = tostring(var.sidecar_health_port)
         DESTINATION_LABEL = var.output_type
-      })
+      }, local.sidecar_environment)
 
-      ports {
-        port     = var.sidecar_port
-        protocol = "TCP"
+      # The full API only where it is published (a Public group: publish_sidecar = true).
+      dynamic "ports" {
+        for_each = module.decisions.aci_sidecar_published ? [var.sidecar_port] : []
+
+        content {
+          port     = ports.value
+          protocol = "TCP"
+        }
       }
 
       volume {
@@ -219,13 +264,29 @@ resource "azurerm_container_group" "this" {
         empty_dir  = true
       }
 
+      # token, secrets.env (the Logstash secrets, for redaction) and tls.crt/tls.key when given.
+      volume {
+        name       = "sidecar-secrets"
+        mount_path = local.sidecar_dir
+        read_only  = true
+        secret = merge(
+          { token = base64encode("${random_password.sidecar_token[0].result}\n") },
+          length(local.env_secret_names) > 0 ? { "secrets.env" = base64encode(local.sidecar_secrets_env) } : {},
+          local.sidecar_tls ? {
+            "tls.crt" = base64encode(var.sidecar_tls_cert)
+            "tls.key" = base64encode(var.sidecar_tls_key)
+          } : {},
+        )
+      }
+
       # Readiness is Logstash's health as the sidecar judges it; liveness is the sidecar's own
-      # (a liveness probe on /api/health would restart the sidecar, which cures nothing).
+      # (a liveness probe on /api/health would restart the sidecar, which cures nothing). Both
+      # on the health-only listener, inside the group (it is never published).
       readiness_probe {
         http_get {
           path   = "/api/health"
-          port   = var.sidecar_port
-          scheme = "http"
+          port   = var.sidecar_health_port
+          scheme = local.sidecar_scheme
         }
         initial_delay_seconds = 10
         period_seconds        = 10
@@ -235,8 +296,8 @@ resource "azurerm_container_group" "this" {
       liveness_probe {
         http_get {
           path   = "/healthz"
-          port   = var.sidecar_port
-          scheme = "http"
+          port   = var.sidecar_health_port
+          scheme = local.sidecar_scheme
         }
         initial_delay_seconds = 10
         period_seconds        = 20
@@ -255,6 +316,10 @@ resource "azurerm_container_group" "this" {
     precondition {
       condition     = var.image_registry_server == null || (var.image_registry_username != null && var.image_registry_password != null)
       error_message = "image_registry_server needs image_registry_username and image_registry_password."
+    }
+    precondition {
+      condition     = !module.decisions.sidecar_enabled || length(local.multiline_secrets) == 0
+      error_message = "logstash_secrets ${join(", ", local.multiline_secrets)} contains a newline, which the sidecar's secrets env file (the values it redacts) cannot carry: give it without newlines."
     }
     precondition {
       condition     = length(local.missing_tls_secrets) == 0

@@ -24,14 +24,24 @@ output "containers" {
   value       = module.decisions.aci_containers
 }
 
+locals {
+  sidecar_url = module.decisions.aci_sidecar_published && local.address != null ? "${local.sidecar_scheme}://${local.address}:${var.sidecar_port}/" : null
+}
+
 output "sidecar_url" {
-  description = "The status sidecar dashboard, or null when the sidecar is off."
-  value       = module.decisions.sidecar_enabled && local.address != null ? "http://${local.address}:${var.sidecar_port}/" : null
+  description = "The status sidecar dashboard (https with sidecar_tls_cert/key; everything but /api/health and /healthz needs sidecar_token), or null when the sidecar is off or not published."
+  value       = local.sidecar_url
 }
 
 output "sidecar_urls" {
-  description = "All sidecar URLs (one group here); empty when the sidecar is off."
-  value       = module.decisions.sidecar_enabled && local.address != null ? ["http://${local.address}:${var.sidecar_port}/"] : []
+  description = "All sidecar URLs (one group here); empty when the sidecar is off or not published."
+  value       = local.sidecar_url != null ? [local.sidecar_url] : []
+}
+
+output "sidecar_token" {
+  description = "The status sidecar's API token (Authorization: Bearer <token>, or the password of HTTP Basic in a browser) for `stashkit fleet`/`verify` (--token-file), `status-sidecar report` and Prometheus. Read it with `terraform output -raw sidecar_token`; null without the sidecar."
+  value       = try(random_password.sidecar_token[0].result, null)
+  sensitive   = true
 }
 
 output "resource_group_name" {

@@ -53,6 +53,13 @@ variable "sidecar_port" {
   nullable    = false
 }
 
+variable "sidecar_health_port" {
+  description = "Port of the sidecar's health-only listener (HEALTH_PORT: /api/health and /healthz only) inside the group: the readiness and liveness probes use it; it is never published. Default 3001; validated by stashkit-decisions (distinct from the other ports)."
+  type        = number
+  default     = 3001
+  nullable    = false
+}
+
 variable "syslog_port" {
   description = "Port on which Logstash receives syslog over TCP and UDP."
   type        = number
@@ -141,10 +148,70 @@ variable "syslog_source_cidrs" {
 }
 
 variable "operator_cidrs" {
-  description = "CIDR blocks of the operators. ACI public IPs cannot filter by source: with ip_address_type = \"Public\" the ports are open to all; use \"Private\" with an NSG on the subnet to enforce this."
+  description = "CIDR blocks of the operators (validated; 0.0.0.0/0 and ::/0 need allow_world_cidrs). ACI cannot filter by source: enforce them with an NSG on the subnet (ip_address_type = \"Private\"); a Public group publishes the sidecar to everyone, hence publish_sidecar."
   type        = list(string)
   default     = []
   nullable    = false
+}
+
+variable "allow_world_cidrs" {
+  description = "Accept 0.0.0.0/0 or ::/0 in operator_cidrs (validated by stashkit-decisions). Default false."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "publish_sidecar" {
+  description = "With ip_address_type = \"Public\" and the sidecar on: true publishes sidecar_port on the public IP (open to the whole internet: token auth always, TLS with sidecar_tls_cert/key, plain HTTP only with allow_plaintext_dashboard); false keeps it inside the group (probes still work, no dashboard). null (the default) makes the plan fail until you choose. A Private group publishes sidecar_port in its subnet either way."
+  type        = bool
+  default     = null
+}
+
+variable "allow_plaintext_dashboard" {
+  description = "Let publish_sidecar = true on a Public group serve plain HTTP without sidecar_tls_cert/key: the token then crosses the internet in clear. Default false."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "sidecar_tls_cert" {
+  description = "PEM certificate (with its chain) for the sidecar's listeners, which then speak HTTPS (probes too). Pass it as TF_VAR_sidecar_tls_cert, with sidecar_tls_key; it reaches the sidecar as /run/stashkit/tls.crt in a secret volume."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.sidecar_tls_cert == null || can(regex("-----BEGIN CERTIFICATE-----", var.sidecar_tls_cert))
+    error_message = "sidecar_tls_cert must be a PEM certificate (-----BEGIN CERTIFICATE-----), or null."
+  }
+}
+
+variable "sidecar_tls_key" {
+  description = "PEM private key of sidecar_tls_cert (pass it as TF_VAR_sidecar_tls_key); /run/stashkit/tls.key in the sidecar's secret volume."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.sidecar_tls_key == null || can(regex("-----BEGIN [A-Z ]*PRIVATE KEY-----", var.sidecar_tls_key))
+    error_message = "sidecar_tls_key must be a PEM private key (-----BEGIN ... PRIVATE KEY-----), or null."
+  }
+  validation {
+    condition     = (var.sidecar_tls_key == null) == (var.sidecar_tls_cert == null)
+    error_message = "sidecar_tls_cert and sidecar_tls_key go together: give both (HTTPS) or neither (HTTP)."
+  }
+}
+
+variable "sidecar_token_version" {
+  description = "Version of the generated sidecar API token (output sidecar_token): increase it to rotate the token (the container group is updated with the new one)."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.sidecar_token_version >= 1 && floor(var.sidecar_token_version) == var.sidecar_token_version
+    error_message = "sidecar_token_version must be a whole number of at least 1."
+  }
 }
 
 variable "sidecar_enabled" {
@@ -190,9 +257,9 @@ variable "resource_group_name" {
 }
 
 variable "ip_address_type" {
-  description = "Public: the group gets a public IP (ports open to the internet). Private: it joins subnet_ids (filter with an NSG)."
+  description = "Private (the default): the group joins subnet_ids, where an NSG enforces syslog_source_cidrs and operator_cidrs. Public: a public IP, every published port open to the whole internet (ACI cannot filter sources); the sidecar is then published only with publish_sidecar = true."
   type        = string
-  default     = "Public"
+  default     = "Private"
   nullable    = false
 
   validation {
@@ -202,7 +269,7 @@ variable "ip_address_type" {
 }
 
 variable "subnet_ids" {
-  description = "Subnet (delegated to Microsoft.ContainerInstance/containerGroups) for ip_address_type = Private."
+  description = "Subnet (delegated to Microsoft.ContainerInstance/containerGroups) for ip_address_type = Private, the default: required then."
   type        = list(string)
   default     = []
   nullable    = false

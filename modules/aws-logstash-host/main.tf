@@ -11,6 +11,8 @@ data "aws_ssm_parameter" "al2023" {
 locals {
   region     = data.aws_region.current.region
   ssm_prefix = "/${var.name}/logstash"
+  # The sidecar's API token: its own parameter, outside the Logstash secrets' prefix.
+  sidecar_token_parameter = "/${var.name}/sidecar/token"
   # keys() of a sensitive map is sensitive; the names are not secret, their values are.
   secret_names    = nonsensitive(toset(keys(var.logstash_secrets)))
   missing_secrets = sort(setsubtract(var.required_secrets, local.secret_names))
@@ -31,20 +33,27 @@ locals {
   }
 
   # What the host boots with: a change here changes the user data, so instances are replaced.
+  # A new sidecar token (sidecar_token_version) reaches the sidecar only through a new boot.
   config_sha256 = sha256(jsonencode({
-    objects       = { for k, o in local.objects : k => sha256(o.content) }
-    sidecar_image = var.sidecar_image
+    objects               = { for k, o in local.objects : k => sha256(o.content) }
+    sidecar_image         = var.sidecar_image
+    sidecar_enabled       = var.sidecar_enabled
+    sidecar_health_port   = var.sidecar_health_port
+    sidecar_token_version = var.sidecar_token_version
   }))
 
   user_data = templatefile("${path.module}/templates/boot.sh.tftpl", {
-    bucket          = aws_s3_bucket.this.id
-    region          = local.region
-    ssm_prefix      = local.ssm_prefix
-    config_sha256   = local.config_sha256
-    pipeline_key    = local.objects.pipeline.key
-    pipeline_sha256 = sha256(local.objects.pipeline.content)
-    script_key      = local.objects.script.key
-    script_sha256   = sha256(local.objects.script.content)
+    bucket                  = aws_s3_bucket.this.id
+    region                  = local.region
+    ssm_prefix              = local.ssm_prefix
+    config_sha256           = local.config_sha256
+    pipeline_key            = local.objects.pipeline.key
+    pipeline_sha256         = sha256(local.objects.pipeline.content)
+    script_key              = local.objects.script.key
+    script_sha256           = sha256(local.objects.script.content)
+    sidecar_enabled         = var.sidecar_enabled
+    sidecar_token_parameter = local.sidecar_token_parameter
+    sidecar_health_port     = var.sidecar_health_port
   })
 
   ami_id = var.ami_id != null ? var.ami_id : data.aws_ssm_parameter.al2023[0].insecure_value
@@ -155,18 +164,49 @@ resource "aws_s3_object" "this" {
 }
 
 ################################################################################
-# Secrets: SSM SecureString parameters /<name>/logstash/<KEY>
+# Secrets: SSM SecureString parameters /<name>/logstash/<KEY>, written through the write-only
+# value_wo: the values reach SSM but never the plan file or the state. SSM is written again
+# only when logstash_secrets_version changes (Terraform cannot compare what it does not keep).
 ################################################################################
 
 resource "aws_ssm_parameter" "this" {
   for_each = local.secret_names
 
-  name        = "${local.ssm_prefix}/${each.key}"
-  description = "stashkit ${var.name}: Logstash secret ${each.key}"
-  type        = "SecureString"
-  tier        = local.secret_tiers[each.key]
-  value       = var.logstash_secrets[each.key]
-  key_id      = var.kms_key_arn
+  name             = "${local.ssm_prefix}/${each.key}"
+  description      = "stashkit ${var.name}: Logstash secret ${each.key}"
+  type             = "SecureString"
+  tier             = local.secret_tiers[each.key]
+  value_wo         = var.logstash_secrets[each.key]
+  value_wo_version = var.logstash_secrets_version
+  key_id           = var.kms_key_arn
+
+  tags = var.tags
+}
+
+# The status sidecar's API token (everything but /api/health and /healthz needs it). The state
+# holds random_password's result (the sidecar_token output reads it); the SSM parameter is
+# written through value_wo like the Logstash secrets. A new sidecar_token_version makes a new
+# token, writes it and changes the user data, so the hosts boot with it.
+resource "random_password" "sidecar_token" {
+  count = var.sidecar_enabled ? 1 : 0
+
+  length  = 48
+  special = false # [A-Za-z0-9]: safe in a `name:token` line, a Basic password and a header
+
+  keepers = {
+    version = var.sidecar_token_version
+  }
+}
+
+resource "aws_ssm_parameter" "sidecar_token" {
+  count = var.sidecar_enabled ? 1 : 0
+
+  name             = local.sidecar_token_parameter
+  description      = "stashkit ${var.name}: status sidecar API token"
+  type             = "SecureString"
+  value_wo         = random_password.sidecar_token[0].result
+  value_wo_version = var.sidecar_token_version
+  key_id           = var.kms_key_arn
 
   tags = var.tags
 }
@@ -192,6 +232,12 @@ locals {
         Effect   = "Allow"
         Action   = ["ssm:GetParameter", "ssm:GetParameters"]
         Resource = local.secret_arns
+      }] : [],
+      var.sidecar_enabled ? [{
+        Sid      = "ReadSidecarToken"
+        Effect   = "Allow"
+        Action   = ["ssm:GetParameter"]
+        Resource = [for p in aws_ssm_parameter.sidecar_token : p.arn]
       }] : [],
       var.kms_key_arn != null ? [{
         Sid       = "DecryptViaSsmAndS3"

@@ -62,3 +62,14 @@ output "ssm_parameter_arns" {
   description = "ARNs of the secret parameters by variable name."
   value       = { for k, p in aws_ssm_parameter.this : k => p.arn }
 }
+
+output "sidecar_token" {
+  description = "The status sidecar's API token (Bearer, or the password of HTTP Basic), for `stashkit fleet`/`verify --token-file`, `status-sidecar report` and Prometheus; null without the sidecar."
+  value       = try(random_password.sidecar_token[0].result, null)
+  sensitive   = true
+}
+
+output "sidecar_token_parameter" {
+  description = "SSM SecureString parameter holding the sidecar API token (/<name>/sidecar/token; read it with `aws ssm get-parameter --with-decryption`), or null without the sidecar."
+  value       = var.sidecar_enabled ? local.sidecar_token_parameter : null
+}

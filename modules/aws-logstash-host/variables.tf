@@ -89,8 +89,51 @@ variable "sidecar_image" {
   nullable    = false
 }
 
+variable "sidecar_enabled" {
+  description = "The container script runs the status sidecar (stashkit-decisions' sidecar_enabled): a sidecar API token is generated, stored as the SSM SecureString /<name>/sidecar/token and readable by the host."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "sidecar_health_port" {
+  description = "Host port of the sidecar's health-only listener (the container's 3001), passed to the container script; validated by stashkit-decisions."
+  type        = number
+  default     = 3001
+  nullable    = false
+
+  validation {
+    condition     = var.sidecar_health_port >= 1 && var.sidecar_health_port <= 65535 && floor(var.sidecar_health_port) == var.sidecar_health_port && var.sidecar_health_port != 9600
+    error_message = "sidecar_health_port must be a whole number between 1 and 65535, and not 9600 (the Logstash API port)."
+  }
+}
+
+variable "sidecar_token_version" {
+  description = "Version of the sidecar API token: change it (e.g. 1 -> 2) to rotate the token; the hosts are then replaced (single instance) or refreshed (Auto Scaling group) to boot with it."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.sidecar_token_version >= 1 && floor(var.sidecar_token_version) == var.sidecar_token_version
+    error_message = "sidecar_token_version must be a whole number of at least 1."
+  }
+}
+
+variable "logstash_secrets_version" {
+  description = "Version of logstash_secrets in SSM. The values are written through write-only arguments, so Terraform cannot see that one changed: increase this (e.g. 1 -> 2) whenever TF_VAR_logstash_secrets changes, and every parameter is written again."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.logstash_secrets_version >= 1 && floor(var.logstash_secrets_version) == var.logstash_secrets_version
+    error_message = "logstash_secrets_version must be a whole number of at least 1."
+  }
+}
+
 variable "logstash_secrets" {
-  description = "Secret environment for the Logstash container by variable name. Stored as SSM SecureString parameters /<name>/logstash/<KEY>; pass it with TF_VAR_logstash_secrets, never in a tfvars file."
+  description = "Secret environment for the Logstash container by variable name. Stored as SSM SecureString parameters /<name>/logstash/<KEY> through write-only arguments (never in the state; bump logstash_secrets_version after a change); pass it with TF_VAR_logstash_secrets, never in a tfvars file."
   type        = map(string)
   default     = {}
   nullable    = false

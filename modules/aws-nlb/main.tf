@@ -52,13 +52,15 @@ resource "aws_lb_target_group" "this" {
 }
 
 resource "aws_lb_listener" "this" {
-  #checkov:skip=CKV_AWS_2:NLB listeners pass syslog through as TCP, UDP or TCP_UDP (TLS syslog is passed through on syslog_tls_port and terminated by Logstash); HTTPS does not apply.
-  #checkov:skip=CKV_AWS_103:No TLS listener on the NLB: TLS syslog is passed through as TCP and terminated by Logstash.
+  #checkov:skip=CKV_AWS_2:NLB listeners are TCP, UDP, TCP_UDP or TLS (HTTPS is an ALB protocol): syslog is passed through (TLS syslog terminated by Logstash), the dashboard listener is TLS with an ACM certificate on an internet-facing NLB.
+  #checkov:skip=CKV_AWS_103:The only NLB-terminated TLS listener (the dashboard) uses tls_ssl_policy, TLS 1.2 at least by default and validated; syslog TLS is passed through as TCP and terminated by Logstash.
   for_each = var.target_groups
 
   load_balancer_arn = aws_lb.this.arn
   port              = each.value.port
-  protocol          = each.value.protocol
+  protocol          = coalesce(each.value.listener_protocol, each.value.protocol)
+  certificate_arn   = coalesce(each.value.listener_protocol, each.value.protocol) == "TLS" ? each.value.certificate_arn : null
+  ssl_policy        = coalesce(each.value.listener_protocol, each.value.protocol) == "TLS" ? var.tls_ssl_policy : null
 
   default_action {
     type             = "forward"

@@ -39,10 +39,12 @@ variable "internal" {
 }
 
 variable "target_groups" {
-  description = "Target groups by key, as stashkit-decisions' target_groups output: map of { port, protocol (TCP|UDP|TCP_UDP), health_check = { protocol (TCP|HTTP), port, path } }. Each gets a listener on its port."
+  description = "Target groups by key, as stashkit-decisions' target_groups output: map of { port, protocol (TCP|UDP|TCP_UDP), listener_protocol (default: protocol; TLS terminates TLS at the NLB and forwards TCP), certificate_arn (ACM, with TLS), health_check = { protocol (TCP|HTTP), port, path } }. Each gets a listener on its port."
   type = map(object({
-    port     = number
-    protocol = string
+    port              = number
+    protocol          = string
+    listener_protocol = optional(string)
+    certificate_arn   = optional(string)
     health_check = object({
       protocol = string
       port     = number
@@ -74,6 +76,31 @@ variable "target_groups" {
       tg.health_check.protocol == "TCP" || (tg.health_check.protocol == "HTTP" && startswith(coalesce(tg.health_check.path, "-"), "/"))
     ])
     error_message = "Health check protocol must be TCP, or HTTP with a path starting with /."
+  }
+  validation {
+    condition = alltrue([for tg in var.target_groups :
+      tg.listener_protocol == null || tg.listener_protocol == tg.protocol || (tg.listener_protocol == "TLS" && tg.protocol == "TCP")
+    ])
+    error_message = "listener_protocol must be the target group's protocol, or TLS in front of a TCP group (the NLB terminates TLS and forwards TCP)."
+  }
+  validation {
+    condition = alltrue([for tg in var.target_groups :
+      (tg.listener_protocol == "TLS") == (tg.certificate_arn != null) &&
+      (tg.certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$", coalesce(tg.certificate_arn, "-"))))
+    ])
+    error_message = "A TLS listener needs certificate_arn (an ACM certificate ARN), and only a TLS listener takes one."
+  }
+}
+
+variable "tls_ssl_policy" {
+  description = "Security policy of the TLS listeners the NLB terminates (the dashboard): TLS 1.3 and 1.2 only by default."
+  type        = string
+  default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^ELBSecurityPolicy-(TLS13-1-[23]-|TLS-1-2-|FS-1-2-)", var.tls_ssl_policy))
+    error_message = "tls_ssl_policy must be an ELB security policy that refuses TLS 1.0 and 1.1 (ELBSecurityPolicy-TLS13-1-2-*, -TLS13-1-3-*, -TLS-1-2-*, -FS-1-2-*)."
   }
 }
 

@@ -5,35 +5,50 @@ locals {
   sidecar_enabled   = var.sidecar_enabled && var.sidecar_image != ""
   dashboard_exposed = local.sidecar_enabled && length(var.operator_cidrs) > 0
   dashboard_via_nlb = local.sidecar_enabled && var.expose_dashboard_via_nlb
+  # The NLB terminates TLS for the dashboard with the ACM certificate when one is given.
+  dashboard_tls = local.dashboard_via_nlb && var.dashboard_certificate_arn != null
+  # Plain TCP towards the internet: refused unless allow_plaintext_dashboard (output precondition).
+  dashboard_nlb_plain = local.dashboard_via_nlb && !var.nlb_internal && !local.dashboard_tls
 
-  # Readiness of a syslog target: the sidecar's verdict on Logstash when it runs,
-  # else only whether the port accepts TCP connections.
-  sidecar_readiness = { protocol = "HTTP", port = var.sidecar_port, path = "/api/health" }
+  # The sidecar serves two listeners: the full API on sidecar_port (a token is required for
+  # everything but the health endpoints) and a health-only one on sidecar_health_port
+  # (/api/health and /healthz, everything else 404). Load balancers and the VPC reach only the
+  # health-only one; the full port is open to operator_cidrs only.
+  # Readiness of a syslog target: the sidecar's verdict on Logstash (on its health-only
+  # listener) when it runs, else only whether the port accepts TCP connections.
+  sidecar_readiness = { protocol = "HTTP", port = var.sidecar_health_port, path = "/api/health" }
 
   # Load balancer target groups by key. TCP and UDP syslog share one TCP_UDP group:
   # an NLB rejects separate TCP and UDP listeners on the same port.
   target_groups = merge(
     {
       syslog = {
-        port         = var.syslog_port
-        protocol     = "TCP_UDP"
-        health_check = local.sidecar_enabled ? local.sidecar_readiness : { protocol = "TCP", port = var.syslog_port, path = null }
+        port              = var.syslog_port
+        protocol          = "TCP_UDP"
+        listener_protocol = "TCP_UDP"
+        certificate_arn   = null
+        health_check      = local.sidecar_enabled ? local.sidecar_readiness : { protocol = "TCP", port = var.syslog_port, path = null }
       }
     },
     var.syslog_tls_enabled ? {
       syslog-tls = {
-        port         = var.syslog_tls_port
-        protocol     = "TCP"
-        health_check = local.sidecar_enabled ? local.sidecar_readiness : { protocol = "TCP", port = var.syslog_tls_port, path = null }
+        port              = var.syslog_tls_port
+        protocol          = "TCP"
+        listener_protocol = "TCP" # passed through: Logstash terminates syslog TLS
+        certificate_arn   = null
+        health_check      = local.sidecar_enabled ? local.sidecar_readiness : { protocol = "TCP", port = var.syslog_tls_port, path = null }
       }
     } : {},
     # The dashboard must stay reachable while Logstash is unhealthy (that is when
-    # operators look at it), so its group checks the sidecar's liveness only.
+    # operators look at it), so its group checks the sidecar's liveness only, on the
+    # health-only listener. The listener is TLS with the ACM certificate when one is given.
     local.dashboard_via_nlb ? {
       dashboard = {
-        port         = var.sidecar_port
-        protocol     = "TCP"
-        health_check = { protocol = "HTTP", port = var.sidecar_port, path = "/healthz" }
+        port              = var.sidecar_port
+        protocol          = "TCP"
+        listener_protocol = local.dashboard_tls ? "TLS" : "TCP"
+        certificate_arn   = local.dashboard_tls ? var.dashboard_certificate_arn : null
+        health_check      = { protocol = "HTTP", port = var.sidecar_health_port, path = "/healthz" }
       }
     } : {},
   )
@@ -58,19 +73,25 @@ locals {
       port        = p
       protocol    = "tcp"
       cidrs       = var.health_check_cidrs
-      description = "Load balancer health checks"
+      description = "Load balancer health checks (the sidecar's health-only listener, or syslog TCP)"
     } },
   )
 
-  # Azure Container Instances: one group, these containers, these ports on its IP.
-  aci_containers = concat(["logstash"], local.sidecar_enabled ? ["status-sidecar"] : [])
+  # Azure Container Instances: one group, these containers, these ports on its IP. A public IP
+  # cannot filter sources, so there the sidecar port is published only when the operator says
+  # so (publish_sidecar = true); in a VNet (Private) an NSG on the subnet filters it.
+  aci_containers        = concat(["logstash"], local.sidecar_enabled ? ["status-sidecar"] : [])
+  aci_sidecar_published = local.sidecar_enabled && (!var.aci_public || var.publish_sidecar == true)
+  aci_sidecar_undecided = local.sidecar_enabled && var.aci_public && var.publish_sidecar == null
+  aci_sidecar_plaintext = local.aci_sidecar_published && var.aci_public && !var.sidecar_tls_enabled
+  sidecar_health_in_use = local.sidecar_enabled ? [var.sidecar_health_port] : []
   aci_ports = concat(
     [
       { port = var.syslog_port, protocol = "TCP" },
       { port = var.syslog_port, protocol = "UDP" },
     ],
     var.syslog_tls_enabled ? [{ port = var.syslog_tls_port, protocol = "TCP" }] : [],
-    local.sidecar_enabled ? [{ port = var.sidecar_port, protocol = "TCP" }] : [],
+    local.aci_sidecar_published ? [{ port = var.sidecar_port, protocol = "TCP" }] : [],
   )
 
   # Where senders connect, by protocol: tcp and udp on syslog_port, tls when TLS is on.
@@ -98,5 +119,6 @@ locals {
     [var.syslog_port, local.logstash_api_port],
     var.syslog_tls_enabled ? [var.syslog_tls_port] : [],
     local.sidecar_enabled ? [var.sidecar_port] : [],
+    local.sidecar_health_in_use,
   )
 }

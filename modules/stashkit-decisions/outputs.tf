@@ -19,7 +19,7 @@ output "ingress_rules" {
 
   precondition {
     condition     = length(local.listening_ports) == length(distinct(local.listening_ports))
-    error_message = "syslog_port, syslog_tls_port (when TLS is on), sidecar_port (when the sidecar runs) and the Logstash API port 9600 must all differ."
+    error_message = "syslog_port, syslog_tls_port (when TLS is on), sidecar_port and sidecar_health_port (when the sidecar runs) and the Logstash API port 9600 must all differ."
   }
   precondition {
     condition     = !local.dashboard_via_nlb || length(var.operator_cidrs) > 0
@@ -28,13 +28,33 @@ output "ingress_rules" {
 }
 
 output "target_groups" {
-  description = "Load balancer target groups by key: map of { port, protocol, health_check = { protocol, port, path } }. `syslog` (TCP_UDP), `syslog-tls` when TLS is on, `dashboard` when the sidecar runs and expose_dashboard_via_nlb is true."
+  description = "Load balancer target groups by key: map of { port, protocol, listener_protocol, certificate_arn, health_check = { protocol, port, path } }. `syslog` (TCP_UDP), `syslog-tls` when TLS is on (TCP, passed through), `dashboard` when the sidecar runs and expose_dashboard_via_nlb is true (a TLS listener with dashboard_certificate_arn, else TCP)."
   value       = local.target_groups
+
+  precondition {
+    condition     = !local.dashboard_nlb_plain || var.allow_plaintext_dashboard
+    error_message = "expose_dashboard_via_nlb on an internet-facing NLB (nlb_internal = false) needs dashboard_certificate_arn: the dashboard listener is TLS with that ACM certificate. Set allow_plaintext_dashboard = true to forward plain TCP (the sidecar token in clear on the internet) on purpose."
+  }
 }
 
 output "health_checks" {
-  description = "Health check per target group key: HTTP GET /api/health on the sidecar port when the sidecar runs, TCP on the group's port otherwise; the dashboard group checks /healthz."
+  description = "Health check per target group key: HTTP GET /api/health on the sidecar's health-only port (sidecar_health_port) when the sidecar runs, TCP on the group's port otherwise; the dashboard group checks /healthz on the health-only port."
   value       = { for k, tg in local.target_groups : k => tg.health_check }
+}
+
+output "sidecar_health_port" {
+  description = "Port of the sidecar's health-only listener (on AWS the host port published to the container's 3001)."
+  value       = var.sidecar_health_port
+}
+
+output "dashboard_tls" {
+  description = "Whether the NLB's dashboard listener terminates TLS (expose_dashboard_via_nlb with dashboard_certificate_arn)."
+  value       = local.dashboard_tls
+}
+
+output "aci_sidecar_published" {
+  description = "Whether the Azure container group publishes sidecar_port: the sidecar runs and the group is Private (its subnet's NSG filters), or Public with publish_sidecar = true."
+  value       = local.aci_sidecar_published
 }
 
 output "aci_containers" {
@@ -43,8 +63,17 @@ output "aci_containers" {
 }
 
 output "aci_ports" {
-  description = "Ports the Azure container group exposes: list of { port, protocol (TCP|UDP) }. The sidecar port only when the sidecar runs; never 9600."
+  description = "Ports the Azure container group exposes: list of { port, protocol (TCP|UDP) }. The sidecar port only when it is published (aci_sidecar_published); never 9600, never the health-only port."
   value       = local.aci_ports
+
+  precondition {
+    condition     = !local.aci_sidecar_undecided
+    error_message = "On a Public container group the sidecar port would be open to the whole internet (ACI cannot filter sources). Set publish_sidecar = true to publish it (token auth always on; TLS with sidecar_tls_cert and sidecar_tls_key), publish_sidecar = false to keep it inside the group (its probes still work), or use ip_address_type = \"Private\" with an NSG."
+  }
+  precondition {
+    condition     = !local.aci_sidecar_plaintext || var.allow_plaintext_dashboard
+    error_message = "publish_sidecar = true on a Public container group serves the sidecar API and its token on the internet: give sidecar_tls_cert and sidecar_tls_key (TF_VAR_...) so it speaks HTTPS, or set allow_plaintext_dashboard = true to serve plain HTTP on purpose."
+  }
 }
 
 output "syslog_listeners" {

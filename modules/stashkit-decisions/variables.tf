@@ -42,6 +42,26 @@ variable "sidecar_port" {
   }
 }
 
+variable "sidecar_health_port" {
+  description = "TCP port of the sidecar's health-only listener (GET /api/health and /healthz; everything else 404): load balancer health checks and the VPC reach this one, never the full API on sidecar_port. On AWS the host port published to the container's 3001; on ACI the port the sidecar listens on inside the group (probes only, never published)."
+  type        = number
+  default     = 3001
+  nullable    = false
+
+  validation {
+    condition     = var.sidecar_health_port >= 1 && var.sidecar_health_port <= 65535 && floor(var.sidecar_health_port) == var.sidecar_health_port && var.sidecar_health_port != 9600
+    error_message = "sidecar_health_port must be a whole number between 1 and 65535, and not 9600 (the Logstash API port)."
+  }
+  validation {
+    condition = !(var.sidecar_enabled && var.sidecar_image != "") || (
+      var.sidecar_health_port != var.sidecar_port &&
+      var.sidecar_health_port != var.syslog_port &&
+      !(var.syslog_tls_enabled && var.sidecar_health_port == var.syslog_tls_port)
+    )
+    error_message = "sidecar_health_port must differ from sidecar_port, syslog_port and (with syslog over TLS) syslog_tls_port: each listens on the same host or container group."
+  }
+}
+
 variable "syslog_port" {
   description = "Port on which Logstash receives syslog, over both TCP and UDP."
   type        = number
@@ -96,7 +116,59 @@ variable "syslog_tls_client_auth" {
 }
 
 variable "expose_dashboard_via_nlb" {
-  description = "Forward sidecar_port on the load balancer to the sidecar (needs operator_cidrs: the instances only accept the dashboard from those)."
+  description = "Forward sidecar_port on the load balancer to the sidecar (needs operator_cidrs: the instances only accept the dashboard from those). On an internet-facing NLB the listener is TLS with dashboard_certificate_arn; plain TCP there needs allow_plaintext_dashboard."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "nlb_internal" {
+  description = "The load balancer is internal (reachable from the VPC and its peers only). An internet-facing one (false) serves the dashboard only over TLS unless allow_plaintext_dashboard is true."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "dashboard_certificate_arn" {
+  description = "ACM certificate of the NLB's dashboard listener (expose_dashboard_via_nlb): the NLB terminates TLS with it and forwards to the sidecar. null: no certificate (a plain TCP listener, refused on an internet-facing NLB without allow_plaintext_dashboard)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dashboard_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$", var.dashboard_certificate_arn))
+    error_message = "dashboard_certificate_arn must be an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID) or null."
+  }
+}
+
+variable "allow_plaintext_dashboard" {
+  description = "Serve the sidecar dashboard and API over plain TCP/HTTP where it faces the internet: an internet-facing NLB without dashboard_certificate_arn, or a Public ACI group publishing the sidecar without a TLS certificate. The sidecar token then crosses the internet in clear: leave false."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "aci_public" {
+  description = "Azure Container Instances only: the container group has a public IP address (ip_address_type = Public), which cannot filter sources."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "publish_sidecar" {
+  description = "Azure Container Instances only, Public group: publish sidecar_port on the public IP (true), or keep the sidecar inside the group (false; its probes still work). null (the default) refuses the plan while the choice is not made; a Private group publishes it in its subnet either way."
+  type        = bool
+  default     = null
+}
+
+variable "sidecar_tls_enabled" {
+  description = "The sidecar's listeners speak HTTPS (a certificate and key are given to it)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "allow_world_cidrs" {
+  description = "Accept 0.0.0.0/0 or ::/0 (any /0 block: the whole internet) in operator_cidrs and ssh_cidrs. Default false: those are refused."
   type        = bool
   default     = false
   nullable    = false
@@ -127,6 +199,10 @@ variable "operator_cidrs" {
     condition     = alltrue([for c in var.operator_cidrs : can(cidrhost(c, 0))])
     error_message = "operator_cidrs must contain only valid CIDR blocks, such as 203.0.113.10/32."
   }
+  validation {
+    condition     = var.allow_world_cidrs || !anytrue([for c in var.operator_cidrs : endswith(c, "/0")])
+    error_message = "operator_cidrs must not contain 0.0.0.0/0 or ::/0 (the whole internet would reach the sidecar's API): name the operators' CIDR blocks, or set allow_world_cidrs = true to open it on purpose."
+  }
 }
 
 variable "ssh_cidrs" {
@@ -138,6 +214,10 @@ variable "ssh_cidrs" {
   validation {
     condition     = alltrue([for c in var.ssh_cidrs : can(cidrhost(c, 0))])
     error_message = "ssh_cidrs must contain only valid CIDR blocks, such as 203.0.113.10/32."
+  }
+  validation {
+    condition     = var.allow_world_cidrs || !anytrue([for c in var.ssh_cidrs : endswith(c, "/0")])
+    error_message = "ssh_cidrs must not contain 0.0.0.0/0 or ::/0 (SSH open to the whole internet): name the operators' CIDR blocks or use SSM Session Manager, or set allow_world_cidrs = true to open it on purpose."
   }
 }
 

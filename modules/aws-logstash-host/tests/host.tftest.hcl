@@ -273,3 +273,86 @@ run "should_reject_a_required_secret_that_is_no_name" {
   }
   expect_failures = [var.required_secrets]
 }
+
+run "should_write_secrets_through_write_only_arguments" {
+  command = plan
+
+  variables {
+    logstash_secrets_version = 3
+  }
+
+  assert {
+    condition = (
+      aws_ssm_parameter.this["SPLUNK_HEC_TOKEN"].value == null &&
+      aws_ssm_parameter.this["SPLUNK_HEC_TOKEN"].value_wo_version == 3
+    )
+    error_message = "secrets go to SSM through value_wo (never in the state), versioned by logstash_secrets_version"
+  }
+}
+
+run "should_generate_a_sidecar_token_when_the_sidecar_runs" {
+  command = plan
+
+  variables {
+    sidecar_enabled       = true
+    sidecar_token_version = 2
+  }
+
+  assert {
+    condition = (
+      length(random_password.sidecar_token) == 1 &&
+      random_password.sidecar_token[0].length == 48 && !random_password.sidecar_token[0].special &&
+      random_password.sidecar_token[0].keepers == tomap({ version = "2" })
+    )
+    error_message = "a 48-character alphanumeric token, renewed with sidecar_token_version"
+  }
+  assert {
+    condition = (
+      aws_ssm_parameter.sidecar_token[0].name == "/demo/sidecar/token" &&
+      aws_ssm_parameter.sidecar_token[0].type == "SecureString" &&
+      aws_ssm_parameter.sidecar_token[0].value == null &&
+      aws_ssm_parameter.sidecar_token[0].value_wo_version == 2
+    )
+    error_message = "the token is a SecureString /<name>/sidecar/token written through value_wo"
+  }
+  assert {
+    condition     = output.sidecar_token_parameter == "/demo/sidecar/token"
+    error_message = "the container script reads the token from this parameter"
+  }
+}
+
+run "should_generate_no_token_without_the_sidecar" {
+  command = plan
+
+  assert {
+    condition = (
+      length(random_password.sidecar_token) == 0 && length(aws_ssm_parameter.sidecar_token) == 0 &&
+      output.sidecar_token_parameter == null
+    )
+    error_message = "no sidecar, no token"
+  }
+}
+
+run "should_reject_a_bad_sidecar_token_version" {
+  command = plan
+  variables {
+    sidecar_token_version = 0
+  }
+  expect_failures = [var.sidecar_token_version]
+}
+
+run "should_reject_a_bad_logstash_secrets_version" {
+  command = plan
+  variables {
+    logstash_secrets_version = 1.5
+  }
+  expect_failures = [var.logstash_secrets_version]
+}
+
+run "should_reject_a_bad_sidecar_health_port" {
+  command = plan
+  variables {
+    sidecar_health_port = 9600
+  }
+  expect_failures = [var.sidecar_health_port]
+}

@@ -113,9 +113,10 @@ run "should_follow_custom_ports" {
   command = plan
 
   variables {
-    syslog_port    = 1514
-    sidecar_port   = 8080
-    operator_cidrs = ["203.0.113.10/32"]
+    syslog_port         = 1514
+    sidecar_port        = 8080
+    sidecar_health_port = 8081
+    operator_cidrs      = ["203.0.113.10/32"]
   }
 
   assert {
@@ -127,8 +128,8 @@ run "should_follow_custom_ports" {
     error_message = "the sidecar rule must follow sidecar_port"
   }
   assert {
-    condition     = output.target_groups["syslog"].port == 1514 && output.health_checks["syslog"].port == 8080
-    error_message = "target group and health check must follow the ports"
+    condition     = output.target_groups["syslog"].port == 1514 && output.health_checks["syslog"].port == 8081
+    error_message = "target group and health check must follow the ports (the check on sidecar_health_port)"
   }
   assert {
     condition     = [for p in output.aci_ports : "${p.protocol}/${p.port}"] == ["TCP/1514", "UDP/1514", "TCP/8080"]
@@ -283,9 +284,9 @@ run "should_health_check_the_sidecar_readiness_when_the_sidecar_runs" {
   }
   assert {
     condition = alltrue([for k, hc in output.health_checks :
-      hc.protocol == "HTTP" && hc.port == 3000 && hc.path == "/api/health"
+      hc.protocol == "HTTP" && hc.port == 3001 && hc.path == "/api/health"
     ])
-    error_message = "every syslog target group must check GET /api/health on the sidecar port"
+    error_message = "every syslog target group must check GET /api/health on the sidecar's health-only port"
   }
 }
 
@@ -316,11 +317,15 @@ run "should_allow_health_checks_from_the_load_balancer_network" {
 
   assert {
     condition = (
-      output.ingress_rules["health-check-3000"].port == 3000 &&
-      output.ingress_rules["health-check-3000"].cidrs == tolist(["10.0.0.0/16"]) &&
+      output.ingress_rules["health-check-3001"].port == 3001 &&
+      output.ingress_rules["health-check-3001"].cidrs == tolist(["10.0.0.0/16"]) &&
       length([for k, r in output.ingress_rules : k if startswith(k, "health-check-")]) == 1
     )
-    error_message = "health checks of the sidecar port must be allowed from health_check_cidrs only"
+    error_message = "health checks of the sidecar's health-only port must be allowed from health_check_cidrs only"
+  }
+  assert {
+    condition     = alltrue([for r in output.ingress_rules : r.port != 3000])
+    error_message = "the load balancer network must never reach the full API on sidecar_port"
   }
   assert {
     condition     = !contains(keys(output.ingress_rules), "sidecar")
@@ -343,21 +348,125 @@ run "should_allow_tcp_health_checks_on_syslog_ports_without_the_sidecar" {
   }
 }
 
-run "should_expose_the_dashboard_via_the_nlb_when_asked" {
+run "should_expose_the_dashboard_via_the_nlb_over_tls_when_asked" {
   command = plan
 
   variables {
-    expose_dashboard_via_nlb = true
-    operator_cidrs           = ["203.0.113.10/32"]
+    expose_dashboard_via_nlb  = true
+    dashboard_certificate_arn = "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+    operator_cidrs            = ["203.0.113.10/32"]
   }
 
   assert {
     condition = (
       output.target_groups["dashboard"].port == 3000 && output.target_groups["dashboard"].protocol == "TCP" &&
-      output.health_checks["dashboard"].protocol == "HTTP" && output.health_checks["dashboard"].port == 3000 &&
+      output.health_checks["dashboard"].protocol == "HTTP" && output.health_checks["dashboard"].port == 3001 &&
       output.health_checks["dashboard"].path == "/healthz"
     )
-    error_message = "the dashboard group forwards TCP 3000 and checks the sidecar's liveness"
+    error_message = "the dashboard group forwards TCP 3000 and checks the sidecar's liveness on the health-only port"
+  }
+  assert {
+    condition = (
+      output.target_groups["dashboard"].listener_protocol == "TLS" &&
+      output.target_groups["dashboard"].certificate_arn == "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789" &&
+      output.dashboard_tls
+    )
+    error_message = "the NLB terminates the dashboard's TLS with the ACM certificate"
+  }
+  assert {
+    condition     = output.target_groups["syslog"].listener_protocol == "TCP_UDP" && output.target_groups["syslog"].certificate_arn == null
+    error_message = "syslog listeners are never TLS-terminated by the NLB"
+  }
+}
+
+run "should_forward_a_plain_tcp_dashboard_on_an_internal_nlb" {
+  command = plan
+
+  variables {
+    expose_dashboard_via_nlb = true
+    nlb_internal             = true
+    operator_cidrs           = ["10.20.0.0/16"]
+  }
+
+  assert {
+    condition     = output.target_groups["dashboard"].listener_protocol == "TCP" && !output.dashboard_tls
+    error_message = "an internal NLB may forward the dashboard as TCP without a certificate"
+  }
+}
+
+run "should_forward_a_plain_tcp_dashboard_on_an_internet_facing_nlb_only_when_allowed" {
+  command = plan
+
+  variables {
+    expose_dashboard_via_nlb  = true
+    allow_plaintext_dashboard = true
+    operator_cidrs            = ["203.0.113.10/32"]
+  }
+
+  assert {
+    condition     = output.target_groups["dashboard"].listener_protocol == "TCP" && output.target_groups["dashboard"].certificate_arn == null
+    error_message = "allow_plaintext_dashboard forwards plain TCP"
+  }
+}
+
+run "should_publish_the_sidecar_of_a_private_aci_group_in_its_subnet" {
+  command = plan
+
+  assert {
+    condition     = output.aci_sidecar_published && contains([for p in output.aci_ports : "${p.protocol}/${p.port}"], "TCP/3000")
+    error_message = "a Private group publishes sidecar_port in its subnet (the NSG filters)"
+  }
+  assert {
+    condition     = !contains([for p in output.aci_ports : p.port], 3001)
+    error_message = "the health-only port is for the probes inside the group: never published"
+  }
+}
+
+run "should_keep_the_sidecar_of_a_public_aci_group_inside_when_told" {
+  command = plan
+
+  variables {
+    aci_public      = true
+    publish_sidecar = false
+  }
+
+  assert {
+    condition     = !output.aci_sidecar_published && [for p in output.aci_ports : "${p.protocol}/${p.port}"] == ["TCP/5000", "UDP/5000"]
+    error_message = "publish_sidecar = false publishes syslog only"
+  }
+  assert {
+    condition     = output.aci_containers == ["logstash", "status-sidecar"]
+    error_message = "the sidecar still runs (probes, metrics inside the group)"
+  }
+}
+
+run "should_publish_the_sidecar_of_a_public_aci_group_with_tls_when_asked" {
+  command = plan
+
+  variables {
+    aci_public          = true
+    publish_sidecar     = true
+    sidecar_tls_enabled = true
+  }
+
+  assert {
+    condition     = output.aci_sidecar_published && contains([for p in output.aci_ports : "${p.protocol}/${p.port}"], "TCP/3000")
+    error_message = "publish_sidecar = true with TLS publishes sidecar_port"
+  }
+}
+
+run "should_accept_world_cidrs_only_when_allowed" {
+  command = plan
+
+  variables {
+    allow_world_cidrs = true
+    operator_cidrs    = ["0.0.0.0/0", "::/0"]
+    ssh_cidrs         = ["0.0.0.0/0"]
+  }
+
+  assert {
+    condition     = output.ingress_rules["sidecar"].cidrs == tolist(["0.0.0.0/0", "::/0"]) && output.ingress_rules["ssh"].cidrs == tolist(["0.0.0.0/0"])
+    error_message = "allow_world_cidrs = true opens what was asked"
   }
 }
 
@@ -380,11 +489,13 @@ run "should_never_expose_the_logstash_api" {
   command = plan
 
   variables {
-    syslog_tls_enabled       = true
-    expose_dashboard_via_nlb = true
-    operator_cidrs           = ["0.0.0.0/0"]
-    ssh_cidrs                = ["0.0.0.0/0"]
-    health_check_cidrs       = ["10.0.0.0/16"]
+    syslog_tls_enabled        = true
+    expose_dashboard_via_nlb  = true
+    dashboard_certificate_arn = "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+    allow_world_cidrs         = true
+    operator_cidrs            = ["0.0.0.0/0"]
+    ssh_cidrs                 = ["0.0.0.0/0"]
+    health_check_cidrs        = ["10.0.0.0/16"]
   }
 
   assert {

@@ -215,7 +215,148 @@ run "should_accept_the_sidecar_port_on_the_syslog_port_when_the_sidecar_is_off" 
 run "should_reject_the_dashboard_via_nlb_without_operator_cidrs" {
   command = plan
   variables {
-    expose_dashboard_via_nlb = true
+    expose_dashboard_via_nlb  = true
+    dashboard_certificate_arn = "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
   }
   expect_failures = [output.ingress_rules]
+}
+
+run "should_reject_a_plain_tcp_dashboard_on_an_internet_facing_nlb" {
+  command = plan
+  variables {
+    expose_dashboard_via_nlb = true
+    operator_cidrs           = ["203.0.113.10/32"]
+  }
+  expect_failures = [output.target_groups]
+}
+
+run "should_reject_a_bad_dashboard_certificate_arn" {
+  command = plan
+  variables {
+    dashboard_certificate_arn = "arn:aws:iam::111122223333:server-certificate/dashboard"
+  }
+  expect_failures = [var.dashboard_certificate_arn]
+}
+
+run "should_reject_a_public_aci_group_that_has_not_decided_about_the_sidecar" {
+  command = plan
+  variables {
+    aci_public = true
+  }
+  expect_failures = [output.aci_ports]
+}
+
+run "should_reject_a_public_aci_sidecar_over_plain_http" {
+  command = plan
+  variables {
+    aci_public      = true
+    publish_sidecar = true
+  }
+  expect_failures = [output.aci_ports]
+}
+
+run "should_accept_a_public_aci_group_without_the_sidecar" {
+  command = plan
+  variables {
+    aci_public    = true
+    sidecar_image = ""
+  }
+}
+
+run "should_accept_a_public_aci_sidecar_over_plain_http_when_allowed" {
+  command = plan
+  variables {
+    aci_public                = true
+    publish_sidecar           = true
+    allow_plaintext_dashboard = true
+  }
+}
+
+run "should_reject_operator_cidrs_open_to_the_world" {
+  command = plan
+  variables {
+    operator_cidrs = ["203.0.113.10/32", "0.0.0.0/0"]
+  }
+  expect_failures = [var.operator_cidrs]
+}
+
+run "should_reject_operator_cidrs_open_to_the_ipv6_world" {
+  command = plan
+  variables {
+    operator_cidrs = ["::/0"]
+  }
+  expect_failures = [var.operator_cidrs]
+}
+
+run "should_reject_ssh_cidrs_open_to_the_world" {
+  command = plan
+  variables {
+    ssh_cidrs = ["0.0.0.0/0"]
+  }
+  expect_failures = [var.ssh_cidrs]
+}
+
+run "should_reject_ssh_cidrs_open_to_the_ipv6_world" {
+  command = plan
+  variables {
+    ssh_cidrs = ["::/0"]
+  }
+  expect_failures = [var.ssh_cidrs]
+}
+
+run "should_reject_sidecar_health_port_70000" {
+  command = plan
+  variables {
+    sidecar_health_port = 70000
+  }
+  expect_failures = [var.sidecar_health_port]
+}
+
+run "should_reject_a_fractional_sidecar_health_port" {
+  command = plan
+  variables {
+    sidecar_health_port = 3001.5
+  }
+  expect_failures = [var.sidecar_health_port]
+}
+
+run "should_reject_sidecar_health_port_9600" {
+  command = plan
+  variables {
+    sidecar_health_port = 9600
+  }
+  expect_failures = [var.sidecar_health_port]
+}
+
+run "should_reject_the_health_port_on_the_sidecar_port" {
+  command = plan
+  variables {
+    sidecar_health_port = 3000
+  }
+  expect_failures = [var.sidecar_health_port]
+}
+
+run "should_reject_the_health_port_on_the_syslog_port" {
+  command = plan
+  variables {
+    sidecar_health_port = 5000
+  }
+  expect_failures = [var.sidecar_health_port]
+}
+
+run "should_reject_the_health_port_on_the_syslog_tls_port" {
+  command = plan
+  variables {
+    syslog_tls_enabled  = true
+    sidecar_health_port = 6514
+  }
+  expect_failures = [var.sidecar_health_port]
+}
+
+run "should_accept_any_health_port_when_the_sidecar_is_off" {
+  command = plan
+  variables {
+    sidecar_image       = ""
+    sidecar_health_port = 5000
+  }
 }

@@ -79,6 +79,7 @@ def pb_attr(name: str, a: dict[str, Any]) -> Any:
         computed=bool(a.get("computed")),
         sensitive=bool(a.get("sensitive")),
         deprecated=bool(a.get("deprecated")),
+        write_only=bool(a.get("write_only")),
         description=a.get("description", ""),
     )
     if "nested_type" in a:
@@ -228,6 +229,22 @@ def mark_unknown(v: Json, a: dict[str, Any], name: str) -> Json:
     return UNKNOWN if v is None and a.get("computed") else v
 
 
+def drop_write_only(v: Json, a: dict[str, Any], name: str) -> Json:
+    """A provider returns null for a write-only argument in every plan and state (Terraform
+    refuses anything else): the value reaches the provider, never the plan file or the state."""
+    return None if a.get("write_only") else v
+
+
+def requires_replace(blk: Block, prior: dict[str, Json], proposed: dict[str, Json]) -> list[str]:
+    """Top-level arguments marked as replacing the resource (regenerate.REQUIRES_REPLACE) whose
+    value changes: Terraform then plans delete + create, as for the real provider."""
+    return sorted(
+        name
+        for name, a in blk.get("attributes", {}).items()
+        if a.get("_standin_requires_replace") and prior.get(name) != proposed.get(name)
+    )
+
+
 def fill_known(ctx: str) -> AttrFn:
     def fn(v: Json, a: dict[str, Any], name: str) -> Json:
         if (v is None and a.get("computed")) or isinstance(v, msgpack.ExtType):
@@ -295,18 +312,25 @@ class Provider:
     def PlanResourceChange(self, req: Any, ctx: Any) -> Any:
         proposed = unpack(req.proposed_new_state)
         prior = unpack(req.prior_state)
+        blk = self.schema.block("resource_schemas", req.type_name)
         if proposed is not None and prior is None:
-            blk = self.schema.block("resource_schemas", req.type_name)
             proposed = walk(proposed, blk, mark_unknown)
-        return pb.PlanResourceChange.Response(
+        if proposed is not None:
+            proposed = walk(proposed, blk, drop_write_only)
+        response = pb.PlanResourceChange.Response(
             planned_state=pack(proposed), planned_private=req.prior_private
         )
+        if proposed is not None and prior is not None:
+            for name in requires_replace(blk, prior, proposed):
+                response.requires_replace.add().steps.add(attribute_name=name)
+        return response
 
     def ApplyResourceChange(self, req: Any, ctx: Any) -> Any:
         planned = unpack(req.planned_state)
         if planned is not None:
             blk = self.schema.block("resource_schemas", req.type_name)
             planned = walk(planned, blk, fill_known(req.type_name))
+            planned = walk(planned, blk, drop_write_only)
         return pb.ApplyResourceChange.Response(new_state=pack(planned), private=req.planned_private)
 
     def ImportResourceState(self, req: Any, ctx: Any) -> Any:
