@@ -32,12 +32,11 @@ from status_sidecar.exposition import (
 )
 from status_sidecar.logtype_totals import LogTypeTotals
 from status_sidecar.model import NodeStats
-from status_sidecar.poller import PollTimings
 from status_sidecar.settings import Settings
 from status_sidecar.sinks import snappy
 from status_sidecar.sinks.history import HistoryFile, record
 from status_sidecar.sinks.remote_write import write_request
-from status_sidecar.store import Point, Store
+from status_sidecar.store import Point, PollTimings, Store
 from tests.fakes.fake_logstash import FakeLogstash, ManualClock
 
 T0 = 1_767_225_600.0

@@ -18,8 +18,8 @@ from status_sidecar.exposition import (
     wants_openmetrics,
 )
 from status_sidecar.model import NodeStats
-from status_sidecar.poller import PollTimings
 from status_sidecar.settings import Settings
+from status_sidecar.store import PollTimings
 from tests.support.inproc import Harness, sidecar_with_fake
 
 NAMES_FILE = Path(__file__).parent / "data" / "metric_names.txt"

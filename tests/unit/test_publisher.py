@@ -11,14 +11,14 @@ import pytest
 
 from status_sidecar.catalog import default_catalog
 from status_sidecar.exposition import MetricFamily, MetricsInput
+from status_sidecar.logtype_totals import LogTypeTotals
 from status_sidecar.model import NodeStats
-from status_sidecar.poller import PollTimings
 from status_sidecar.settings import Settings
 from status_sidecar.sinks import SinkError, publisher
 from status_sidecar.sinks.history import HistoryFile
 from status_sidecar.sinks.publisher import Publisher, backoff_delay, build_publisher
 from status_sidecar.sinks.pushgateway import grouping_path
-from status_sidecar.store import Store
+from status_sidecar.store import PollTimings, Store
 from tests.support.inproc import sidecar_with_fake
 
 
@@ -80,12 +80,15 @@ def snapshot(clock: Clock) -> MetricsInput:
 
 def make(sinks: list[RecordingSink], interval: float, history: HistoryFile | None = None) -> Any:
     clock = Clock()
-    store = Store(history_points=100, recent_window_s=600, started_at=clock.now())
+    store = Store(
+        history_points=100,
+        recent_window_s=600,
+        started_at=clock.now(),
+        log_types=LogTypeTotals(default_catalog(), "all"),
+    )
     pub = Publisher(
         store=store,
         clock=clock,
-        catalog=default_catalog(),
-        profile="all",
         interval=interval,
         history=history,
         sinks=sinks,
@@ -212,7 +215,7 @@ def test_a_missing_history_directory_should_turn_the_file_off_not_the_sidecar(
     settings = Settings(history_file=str(tmp_path / "no-such-dir" / "h.jsonl"))
     clock = Clock()
     store = Store(history_points=10, recent_window_s=60, started_at=0)
-    pub = build_publisher(settings, store, clock, default_catalog())
+    pub = build_publisher(settings, store, clock)
     assert pub.restore(clock.now()) is None
     assert pub.history is None
     doc = pub.status_json(lambda t: None)
@@ -224,7 +227,7 @@ def test_a_missing_history_directory_should_turn_the_file_off_not_the_sidecar(
 def test_build_publisher_should_enable_only_the_configured_sinks(tmp_path: Path) -> None:
     clock = Clock()
     store = Store(history_points=10, recent_window_s=60, started_at=0)
-    off = build_publisher(Settings(history_file=""), store, clock, default_catalog())
+    off = build_publisher(Settings(history_file=""), store, clock)
     assert off.sinks == [] and off.history is None
     on = build_publisher(
         Settings(
@@ -236,7 +239,6 @@ def test_build_publisher_should_enable_only_the_configured_sinks(tmp_path: Path)
         ),
         store,
         clock,
-        default_catalog(),
     )
     assert [s.name for s in on.sinks] == ["pushgateway", "remote_write"]
     assert on.sinks[0].target == "http://pgw:9091/metrics/job/logs/instance/edge-1"

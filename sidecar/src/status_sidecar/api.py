@@ -11,7 +11,7 @@ import functools
 import os
 import platform
 import re
-from collections.abc import AsyncIterator, Callable, Hashable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 
 import anyio.to_thread
@@ -20,9 +20,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from . import bundle, logwindow, redact, views
-from .cache import Rendered
 from .client import Failure
-from .health import HealthResult
 from .redact import Redactor
 from .responses import GuardedStream, SafeJSONResponse, cached, json_error
 from .settings import OPTIONS, Settings
@@ -91,14 +89,8 @@ def too_busy(what: str) -> Response:
 # -- health -----------------------------------------------------------------------------------
 
 
-def _health(sidecar: Sidecar) -> tuple[HealthResult, dict[str, object]]:
-    now = sidecar.clock.now()
-    result = sidecar.tracker.check(now)
-    return result, views.health_json(result, now, sidecar.tracker.last_change)
-
-
 async def health(request: Request) -> Response:
-    result, document = _health(_sidecar(request))
+    result, document = views.current_health(_sidecar(request))
     return SafeJSONResponse(
         document, status_code=result.http_status, headers={"Cache-Control": NO_STORE}
     )
@@ -111,42 +103,8 @@ async def healthz(request: Request) -> Response:
 # -- stats and history: built once per poll ----------------------------------------------------
 
 
-def stats_document(
-    sidecar: Sidecar, health_doc: dict[str, object] | None = None
-) -> dict[str, object]:
-    if health_doc is None:
-        health_doc = _health(sidecar)[1]
-    facts = views.SidecarFacts(
-        started_at=sidecar.store.started_at,
-        last_poll_duration_s=sidecar.poller.last_duration_s,
-        version=sidecar.version,
-    )
-    document = views.stats_json(
-        sidecar.store, sidecar.settings, sidecar.catalog, health_doc, facts, sidecar.clock.now()
-    )
-    if sidecar.publisher is not None:
-        document["sinks"] = sidecar.publisher.status_json(views.iso)
-    return document
-
-
-def _stats_key(sidecar: Sidecar, result: HealthResult) -> Hashable:
-    publisher = sidecar.publisher
-    return (sidecar.store.generation, result, publisher.version() if publisher else None)
-
-
-async def stats_rendered(sidecar: Sidecar) -> Rendered:
-    result, health_doc = _health(sidecar)
-    return await sidecar.renders.get(
-        "stats",
-        _stats_key(sidecar, result),
-        lambda: stats_document(sidecar, health_doc),
-        lambda document: document,
-        finish=sidecar.secrets.redactor.data,  # reload errors and DLQ errors quote configs
-    )
-
-
 async def stats(request: Request) -> Response:
-    rendered = await stats_rendered(_sidecar(request))
+    rendered = await views.stats_rendered(_sidecar(request))
     return cached(request, rendered, cache_control=NO_STORE, media_type="application/json")
 
 
@@ -351,8 +309,8 @@ def _bundle_parts(sidecar: Sidecar) -> list[bundle.Part]:
         return text
 
     parts = [
-        doc("stats.json", lambda: stats_document(sidecar)),
-        doc("health.json", lambda: _health(sidecar)[1]),
+        doc("stats.json", lambda: views.stats_document(sidecar)),
+        doc("health.json", lambda: views.current_health(sidecar)[1]),
         doc("samples.json", lambda: _samples(store)),
         doc("plugin-stats.json", lambda: store.latest_raw),
     ]

@@ -61,9 +61,9 @@ async def stream_bundle(
     try:
         for part in parts:
             text = await _produce(part)
-            data = redactor.text(text).encode("utf-8")
+            # Redaction and compression of a 16 MiB log take seconds: never on the event loop.
             await anyio.to_thread.run_sync(
-                _add_member, archive, part.name, data, stamp, limiter=limiter
+                _add_member, archive, part.name, redactor, text, stamp, limiter=limiter
             )
             chunk = drain.take()
             if chunk:
@@ -82,7 +82,10 @@ async def _produce(part: Part) -> str:
         return f"this part could not be produced: {type(exc).__name__}: {exc}\n"
 
 
-def _add_member(archive: tarfile.TarFile, name: str, data: bytes, mtime: float) -> None:
+def _add_member(
+    archive: tarfile.TarFile, name: str, redactor: Redactor, text: str, mtime: float
+) -> None:
+    data = redactor.text(text).encode("utf-8", errors="replace")
     info = tarfile.TarInfo(name)
     info.size = len(data)
     info.mtime = int(mtime)

@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import api
+from . import views
 from .responses import encode_text
 from .wiring import Sidecar
 
@@ -251,7 +251,7 @@ def render(stats: Mapping[str, object], version: str, access_mode: str = "tokens
 async def index(request: Request) -> Response:
     sidecar: Sidecar = request.app.state.sidecar
     # The same redacted bytes /api/stats serves: one document, one redaction.
-    stats = json.loads((await api.stats_rendered(sidecar)).body)
+    stats = json.loads((await views.stats_rendered(sidecar)).body)
     body = render(stats, sidecar.version, access_mode=sidecar.access.mode)
     headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
     return Response(encode_text(body), media_type="text/html; charset=utf-8", headers=headers)

@@ -28,8 +28,7 @@ from typing import Literal
 
 from .logtype_totals import LogTypeTotal
 from .model import NodeStats
-from .poller import POLL_BUCKETS, PollTimings
-from .store import CounterKey
+from .store import POLL_BUCKETS, CounterKey, PollTimings
 
 MetricType = Literal["counter", "gauge", "histogram", "info"]
 Labels = tuple[tuple[str, str], ...]

@@ -31,6 +31,15 @@ class Thresholds:
     request_timeout: float = 5.0
 
 
+RECENT_MARGIN_S = 120.0
+"""How much older than the longest health window the kept deltas reach (one constant)."""
+
+
+def evaluation_window(limits: Thresholds) -> float:
+    """Seconds of recent deltas health looks at (and the store must keep)."""
+    return max(limits.stuck_after, limits.failure_window) + RECENT_MARGIN_S
+
+
 @dataclass(frozen=True, slots=True)
 class HealthInput:
     """The slice of the store that health depends on."""

@@ -27,7 +27,7 @@ def metrics_input(sidecar: Sidecar) -> MetricsInput:
     store = sidecar.store
     now = sidecar.clock.now()
     publisher = sidecar.publisher
-    health = sidecar.tracker.check(now)
+    health = sidecar.tracker.read(now)
     return MetricsInput(
         now=now,
         sidecar_version=sidecar.version,
@@ -37,10 +37,10 @@ def metrics_input(sidecar: Sidecar) -> MetricsInput:
         health_status=health.status,
         totals=dict(store.totals),
         restart_count=store.restart_count,
-        last_success_at=sidecar.poller.last_success_at,
+        last_success_at=store.latest_at,
         history_points=len(store.history),
-        timings=copy.deepcopy(sidecar.poller.timings),
-        log_types=publisher.log_type_totals() if publisher else (),
+        timings=copy.deepcopy(store.poll_timings),
+        log_types=store.log_types.snapshot() if store.log_types else (),
         sinks=publisher.facts() if publisher else (),
     )
 

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from .client import Failure, LogstashClient
 from .clock import Clock
@@ -16,30 +15,6 @@ from .store import Delta, Store
 
 log = logging.getLogger("status_sidecar.poller")
 HEALTH_REPORT_EVERY = 6  # the health report API is costlier than stats; poll it less often
-
-
-# Upper bounds (seconds) of the poll duration histogram exposed at /metrics.
-POLL_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-
-
-@dataclass
-class PollTimings:
-    """How long polls take and how many failed, for the poll duration histogram."""
-
-    bucket_counts: list[int] = field(default_factory=lambda: [0] * len(POLL_BUCKETS))
-    sum_s: float = 0.0
-    count: int = 0
-    failures: int = 0
-
-    def observe(self, seconds: float, ok: bool) -> None:
-        for i, bound in enumerate(POLL_BUCKETS):
-            if seconds <= bound:
-                self.bucket_counts[i] += 1
-                break
-        self.sum_s += seconds
-        self.count += 1
-        if not ok:
-            self.failures += 1
 
 
 class Poller:
@@ -57,9 +32,6 @@ class Poller:
         self._polls = 0
         self._info_for: str | None = None  # ephemeral id the node info was fetched for
         self._failure_kind: str | None = None
-        self.last_duration_s: float | None = None
-        self.last_success_at: float | None = None
-        self.timings = PollTimings()
         self._successes = 0
         self._background = False  # run() refreshes node info beside the stats poll
         self._side: asyncio.Task[None] | None = None
@@ -70,8 +42,9 @@ class Poller:
         try:
             return await self._poll()
         finally:
-            self.last_duration_s = time.perf_counter() - started
-            self.timings.observe(self.last_duration_s, self._successes > successes)
+            self._store.record_poll_duration(
+                time.perf_counter() - started, self._successes > successes
+            )
             if self._after_poll is not None:
                 self._after_poll(self._clock.now())
 
@@ -88,7 +61,6 @@ class Poller:
             self._failure_kind = None
         stats = result.value
         delta = self._store.record_stats(now, stats, result.raw)
-        self.last_success_at = now
         self._successes += 1
         if delta is not None and delta.restart and self._store.restarts:
             log.warning("%s", self._store.restarts[-1].reason)

@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 
-from . import api, logs, logwindow
-from .app import build_sidecar
+from . import api, logs, logwindow, views
 from .clock import SystemClock
 from .settings import Settings
+from .wiring import build_sidecar
 
 EXIT_BY_STATUS = {"healthy": 0, "degraded": 1, "starting": 3, "unhealthy": 3}
 
@@ -31,7 +31,7 @@ async def collect(
         if sidecar.store.latest is not None and sample_seconds > 0:
             await asyncio.sleep(sample_seconds)
             await sidecar.poller.poll_once()
-        document = api.stats_document(sidecar)
+        document = views.stats_document(sidecar)
     document["log_summary"] = log_summary(settings)
     return document
 

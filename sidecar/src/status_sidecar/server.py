@@ -256,7 +256,7 @@ def check_tls(listen: Listen) -> None:
     """Load the certificate and key now, so a bad pair is one line at start, not a traceback."""
     if not listen.tls_cert_file:
         return
-    from .app import StartupError
+    from .wiring import StartupError
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     try:

@@ -1,11 +1,17 @@
-"""Remembers health transitions: the last status change and when it happened."""
+"""The current health and its last transition, written by the poll path, read by handlers.
+
+Health is evaluated after every poll and once a second beside it (so a grace period or an
+outage that runs out between polls shows at once); requests, ``/metrics`` and the sinks only
+read the result. Should the evaluation itself stop (a bug), the read says so as ``unhealthy``
+rather than serving a frozen ``healthy`` to the load balancer.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 
-from .health import HealthInput, HealthResult, Thresholds, evaluate
+from .health import HealthInput, HealthResult, Thresholds, evaluate, evaluation_window
 from .store import Store
 
 log = logging.getLogger("status_sidecar.health")
@@ -36,19 +42,35 @@ def health_input(store: Store, window_s: float) -> HealthInput:
 
 
 class HealthTracker:
-    """Evaluates health on demand and logs one line per status change."""
+    """Evaluates health when told to, remembers the result and logs one line per change."""
 
-    def __init__(self, store: Store, thresholds: Thresholds) -> None:
+    def __init__(self, store: Store, thresholds: Thresholds, now: float) -> None:
         self._store = store
         self._thresholds = thresholds
-        self._window = max(thresholds.stuck_after, thresholds.failure_window) + 60
+        self._window = evaluation_window(thresholds)
+        # Beyond this without an evaluation, the evaluator has stopped.
+        self._stale_after = 3 * (thresholds.poll_interval + thresholds.request_timeout) + 5
         self.last_change: StatusChange | None = None
+        self.current = HealthResult("starting", ())
+        self.evaluated_at = now
+        self.evaluate(now)
 
-    def check(self, now: float) -> HealthResult:
+    def evaluate(self, now: float) -> HealthResult:
         result = evaluate(health_input(self._store, self._window), now, self._thresholds)
         previous = self.last_change.status if self.last_change else None
         if result.status != previous:
             self.last_change = StatusChange(now, previous, result.status, result.reasons)
             detail = "; ".join(result.reasons) or "all checks pass"
             log.info("health %s -> %s: %s", previous or "(none)", result.status, detail)
+        self.current, self.evaluated_at = result, now
         return result
+
+    def read(self, now: float) -> HealthResult:
+        """The current result; never writes."""
+        silent = now - self.evaluated_at
+        if silent > self._stale_after:
+            return HealthResult(
+                "unhealthy",
+                (f"health was last evaluated {silent:.0f} s ago: the sidecar's poller stopped",),
+            )
+        return self.current

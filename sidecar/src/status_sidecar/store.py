@@ -11,10 +11,39 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .model import HealthReport, NodeInfo, NodeStats
 
+if TYPE_CHECKING:
+    from .logtype_totals import LogTypeTotals
+
 CounterKey = tuple[str, ...]
+
+# Upper bounds (seconds) of the poll duration histogram exposed at /metrics.
+POLL_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+@dataclass
+class PollTimings:
+    """How long polls take and how many failed, for the poll duration histogram."""
+
+    bucket_counts: list[int] = field(default_factory=lambda: [0] * len(POLL_BUCKETS))
+    sum_s: float = 0.0
+    count: int = 0
+    failures: int = 0
+
+    def observe(self, seconds: float, ok: bool) -> None:
+        for i, bound in enumerate(POLL_BUCKETS):
+            if seconds <= bound:
+                self.bucket_counts[i] += 1
+                break
+        self.sum_s += seconds
+        self.count += 1
+        if not ok:
+            self.failures += 1
+
+
 _NODE_EVENT_KEYS: tuple[CounterKey, ...] = (("node", "in"), ("node", "filtered"), ("node", "out"))
 
 
@@ -168,6 +197,10 @@ class Store:
     totals: dict[CounterKey, int] = field(default_factory=dict)
     generation: int = 0
     """Bumped by every write: answers built from the store are cached per generation."""
+    poll_timings: PollTimings = field(default_factory=PollTimings)
+    last_poll_duration_s: float | None = None
+    log_types: LogTypeTotals | None = None
+    """Per-log-type carried totals, fed by every successful poll (owned here, like totals)."""
     _counters: dict[CounterKey, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -182,6 +215,10 @@ class Store:
             self.failing_since = t
         self.last_error = reason
         self.failures.append(PollFailure(t, reason))
+
+    def record_poll_duration(self, seconds: float, ok: bool) -> None:
+        self.poll_timings.observe(seconds, ok)
+        self.last_poll_duration_s = seconds
 
     def record_node_info(self, info: NodeInfo) -> None:
         self.generation += 1
@@ -203,6 +240,8 @@ class Store:
             self.totals.update(counters)
         self.latest, self.latest_at, self.latest_raw = stats, t, raw
         self._counters = counters
+        if self.log_types is not None:
+            self.log_types.update(stats, delta)
         if self.first_success_at is None:
             self.first_success_at = t
         self.failing_since = None

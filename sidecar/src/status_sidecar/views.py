@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .breakdown import log_type_rows
+from .cache import Rendered
 from .catalog import Catalog
 from .health import HealthResult
 from .model import NodeStats, PipelineStats
 from .settings import Settings
 from .status import StatusChange
 from .store import Point, RestartEvent, Store
+from .wiring import Sidecar
 
 HISTORY_RANGES: dict[str, int] = {"1h": 3600, "6h": 6 * 3600, "12h": 12 * 3600, "24h": 86400}
 
@@ -290,3 +292,50 @@ def _round(value: float | None) -> float | None:
 
 def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 1)
+
+
+# --------------------------------------------------------------------------------------------
+# The documents of the live sidecar (read-only: health is evaluated by the poll path)
+# --------------------------------------------------------------------------------------------
+
+
+def current_health(sidecar: Sidecar) -> tuple[HealthResult, dict[str, object]]:
+    now = sidecar.clock.now()
+    result = sidecar.tracker.read(now)
+    return result, health_json(result, now, sidecar.tracker.last_change)
+
+
+def stats_document(
+    sidecar: Sidecar, health_doc: dict[str, object] | None = None
+) -> dict[str, object]:
+    if health_doc is None:
+        health_doc = current_health(sidecar)[1]
+    store = sidecar.store
+    facts = SidecarFacts(
+        started_at=store.started_at,
+        last_poll_duration_s=store.last_poll_duration_s,
+        version=sidecar.version,
+    )
+    document = stats_json(
+        store, sidecar.settings, sidecar.catalog, health_doc, facts, sidecar.clock.now()
+    )
+    if sidecar.publisher is not None:
+        document["sinks"] = sidecar.publisher.status_json(iso)
+    return document
+
+
+def _stats_key(sidecar: Sidecar, result: HealthResult) -> Hashable:
+    publisher = sidecar.publisher
+    return (sidecar.store.generation, result, publisher.version() if publisher else None)
+
+
+async def stats_rendered(sidecar: Sidecar) -> Rendered:
+    """The stats document as redacted bytes, built once per poll (or health change)."""
+    result, health_doc = current_health(sidecar)
+    return await sidecar.renders.get(
+        "stats",
+        _stats_key(sidecar, result),
+        lambda: stats_document(sidecar, health_doc),
+        lambda document: document,
+        finish=sidecar.secrets.redactor.data,  # reload errors and DLQ errors quote configs
+    )

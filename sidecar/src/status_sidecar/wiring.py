@@ -1,24 +1,37 @@
-"""The live objects of one running sidecar, as the handlers see them."""
+"""The live objects of one running sidecar, and how they are put together.
+
+``build_sidecar`` is the one place that wires poll -> parse -> store -> evaluate -> serve/publish:
+everything else receives what it needs from here.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
-from .access import Access
+import httpx
+
+from .access import Access, TokenFile, TokenFileError
 from .admission import ClientRates, HeavySlots
 from .audit import AuditTrail
 from .cache import RenderCache
-from .catalog import Catalog
+from .catalog import Catalog, default_catalog
 from .client import LogstashClient
 from .clock import Clock
+from .health import Thresholds, evaluation_window
+from .logtype_totals import LogTypeTotals
 from .logwindow import Limits
 from .poller import Poller
 from .redact import SecretSource
 from .settings import Settings
-from .sinks.publisher import Publisher
+from .sinks.publisher import Publisher, build_publisher
 from .status import HealthTracker
 from .store import Store
+from .webhook import WebhookSender
 
 
 @dataclass
@@ -50,3 +63,107 @@ class Sidecar:
             max_bytes=self.settings.log_max_answer_bytes,
             max_line_bytes=self.settings.log_max_line_bytes,
         )
+
+
+def sidecar_version() -> str:
+    try:
+        return version("status-sidecar")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def thresholds_of(settings: Settings) -> Thresholds:
+    """Health sees only its thresholds; each one is the setting of the same name."""
+    return Thresholds(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(Thresholds)})
+
+
+class StartupError(ValueError):
+    """A file a setting names cannot be used: one line that says which and why."""
+
+
+def build_access(settings: Settings) -> Access:
+    """Raises StartupError when AUTH_TOKEN_FILE is set but unusable (fail closed, at once)."""
+    token_file = None
+    if settings.auth_token_file:
+        try:
+            token_file = TokenFile(Path(settings.auth_token_file))
+        except TokenFileError as exc:
+            raise StartupError(str(exc)) from None
+    return Access(
+        token_file,
+        allow_anonymous=settings.allow_anonymous,
+        metrics_public=settings.metrics_public,
+    )
+
+
+def _read_key(path: str, setting: str) -> bytes:
+    try:
+        key = Path(path).read_bytes().strip()
+    except OSError as exc:
+        raise StartupError(f"{setting} {path}: {exc.strerror or exc}") from None
+    if len(key) < 16:
+        raise StartupError(f"{setting} {path}: the key must be at least 16 bytes")
+    return key
+
+
+def build_audit(settings: Settings, http: httpx.AsyncClient | None) -> AuditTrail:
+    webhook = None
+    if settings.audit_webhook_url and http is not None:
+        key = _read_key(settings.audit_webhook_secret_file, "AUDIT_WEBHOOK_SECRET_FILE")
+        webhook = WebhookSender("audit", settings.audit_webhook_url, key, http)
+    return AuditTrail(Path(settings.audit_file) if settings.audit_file else None, webhook)
+
+
+def build_sidecar(
+    settings: Settings,
+    http: httpx.AsyncClient,
+    clock: Clock,
+    catalog: Catalog | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    access: Access | None = None,
+    webhook_http: httpx.AsyncClient | None = None,
+) -> Sidecar:
+    thresholds = thresholds_of(settings)
+    the_catalog = catalog or default_catalog()
+    store = Store(
+        history_points=settings.history_points,
+        recent_window_s=evaluation_window(thresholds),
+        started_at=clock.now(),
+        log_types=LogTypeTotals(the_catalog, settings.log_profile),
+    )
+    client = LogstashClient(
+        http, settings.logstash_url, settings.request_timeout, settings.max_response_bytes
+    )
+    tracker = HealthTracker(store, thresholds, clock.now())
+    publisher = build_publisher(settings, store, clock)
+
+    the_environ = dict(os.environ if environ is None else environ)
+    secrets = SecretSource(
+        the_environ,
+        env_files=[settings.secrets_env_file],
+        token_files=[settings.auth_token_file, settings.audit_webhook_secret_file],
+    )
+
+    def after_poll(now: float) -> None:
+        # Health is re-evaluated after every poll so transitions are logged as they happen;
+        # then the sinks see the new point (history line, publish at once on a restart).
+        publisher.on_poll(now, tracker.evaluate(now).status)
+
+    return Sidecar(
+        settings=settings,
+        store=store,
+        tracker=tracker,
+        poller=Poller(client, store, clock, after_poll=after_poll),
+        client=client,
+        catalog=the_catalog,
+        clock=clock,
+        version=sidecar_version(),
+        environ=the_environ,
+        publisher=publisher,
+        heavy=HeavySlots(settings.heavy_requests_max),
+        access=access or build_access(settings),
+        rates=ClientRates(settings.heavy_requests_per_minute),
+        audit=build_audit(settings, webhook_http),
+        secrets=secrets,
+    )

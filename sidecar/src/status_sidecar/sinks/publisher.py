@@ -5,8 +5,8 @@ health or the other sinks. A failed write is retried with exponential backoff (1
 capped at five publish intervals and five minutes, with jitter); a detected Logstash restart
 wakes every push sink at once. Encoding and file I/O run off the event loop.
 
-The publisher also keeps the per-log-type carried totals (:mod:`..logtype_totals`), fed from
-the same after-poll hook, because the exposition and the history file both need them.
+The per-log-type carried totals live in the store (fed by every poll); the history line reads
+them from there, as the exposition does.
 """
 
 from __future__ import annotations
@@ -24,10 +24,8 @@ from typing import Protocol
 
 import anyio.to_thread
 
-from ..catalog import Catalog
 from ..clock import Clock
 from ..exposition import MetricFamily, MetricsInput, SinkFacts, collect
-from ..logtype_totals import LogTypeTotal, LogTypeTotals
 from ..settings import Settings
 from ..store import Point, Store
 from . import SinkError
@@ -97,8 +95,6 @@ class Publisher:
         *,
         store: Store,
         clock: Clock,
-        catalog: Catalog,
-        profile: str,
         interval: float,
         history: HistoryFile | None = None,
         sinks: Sequence[PushSink] = (),
@@ -108,7 +104,6 @@ class Publisher:
         self._interval = interval
         self.history = history
         self.sinks = list(sinks)
-        self.log_types = LogTypeTotals(catalog, profile)
         self.file_status = SinkStatus("file", str(history.path) if history else "", bool(history))
         self.statuses = {s.name: SinkStatus(s.name, s.target) for s in self.sinks}
         self.restored: Restored | None = None
@@ -131,7 +126,6 @@ class Publisher:
             return
         self._seen_at = store.latest_at
         delta = store.recent[-1] if store.recent and store.recent[-1].t == store.latest_at else None
-        self.log_types.update(store.latest, delta)
         if delta is not None and self.history is not None and store.history:
             point = store.history[-1]
             if point.t == delta.t:
@@ -148,7 +142,7 @@ class Publisher:
         totals = {k: store.totals.get(("node", k), 0) for k in ("in", "filtered", "out")}
         log_types = {
             r.key: [round(r.received), round(r.sent), round(r.dropped), round(r.failed)]
-            for r in self.log_types.snapshot()
+            for r in (store.log_types.snapshot() if store.log_types else ())
         }
         return record(
             p,
@@ -351,9 +345,6 @@ class Publisher:
         active = [self.file_status] if self.history is not None else []
         return tuple(s.facts() for s in [*active, *self.statuses.values()])
 
-    def log_type_totals(self) -> tuple[LogTypeTotal, ...]:
-        return self.log_types.snapshot()
-
     def status_json(self, iso: Callable[[float | None], str | None]) -> dict[str, object]:
         def one(status: SinkStatus) -> dict[str, object]:
             return {
@@ -392,12 +383,7 @@ class Publisher:
         return doc
 
 
-def build_publisher(
-    settings: Settings,
-    store: Store,
-    clock: Clock,
-    catalog: Catalog,
-) -> Publisher:
+def build_publisher(settings: Settings, store: Store, clock: Clock) -> Publisher:
     """The publisher for these settings: each sink on only when its URL or path is set."""
     history = (
         HistoryFile(Path(settings.history_file), settings.history_points)
@@ -426,8 +412,6 @@ def build_publisher(
     return Publisher(
         store=store,
         clock=clock,
-        catalog=catalog,
-        profile=settings.log_profile,
         interval=settings.publish_interval,
         history=history,
         sinks=sinks,
