@@ -628,6 +628,7 @@ def test_sidecar_runtime_dependencies_are_only_the_web_stack() -> None:
         re.split(r"[\s<>=!~;\[]", dep, maxsplit=1)[0].lower().replace("_", "-")
         for dep in project["dependencies"]
     }
-    # httptools: uvicorn's HTTP parser, doubling /api/health throughput (see sidecar/pyproject).
-    assert names == {"starlette", "uvicorn", "httptools", "httpx", "jinja2"}
+    # httptools: uvicorn's HTTP parser, doubling /api/health throughput (see sidecar/pyproject);
+    # anyio: imported directly; cramjam: remote_write's Snappy.
+    assert names == {"starlette", "uvicorn", "httptools", "httpx", "jinja2", "anyio", "cramjam"}
     assert not project.get("optional-dependencies"), "extras could pull cloud SDKs into the image"
