@@ -237,10 +237,10 @@ def metrics_rows() -> list[Row]:
         ),
         (
             "remote_write push, 500 plugins",
-            f"encode {render['remote_write_encode_ms']:.0f} ms + snappy "
-            f"{render['remote_write_snappy_ms']:.0f} ms, "
+            f"encode {render['remote_write_encode_ms']:.0f} ms + snappy (cramjam) "
+            f"{render['remote_write_snappy_ms']:.2f} ms, {render['remote_write_raw_kb']:,.0f} -> "
             f"{render['remote_write_snappy_kb']:,.0f} KB",
-            "off the event loop",
+            "snappy < 5 ms (pure Python took 50 ms); off the event loop",
         ),
         (
             "history file per 24 h at 10 s",

@@ -1,21 +1,24 @@
-"""remote_write: the hand-written protobuf encoder, the Snappy compressor and the sink's HTTP."""
+"""remote_write: the hand-written protobuf encoder, Snappy (cramjam) interop and the sink's HTTP."""
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import ssl
 import struct
 from pathlib import Path
 
+import cramjam
 import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from status_sidecar.exposition import MetricFamily, Sample
-from status_sidecar.sinks import SinkError, snappy
+from status_sidecar.sinks import SinkError
 from status_sidecar.sinks.remote_write import (
     RemoteWriteSink,
+    compressed_write_request,
     encode_label,
     encode_sample,
     encode_write_request,
@@ -88,21 +91,43 @@ def test_should_encode_unicode_labels() -> None:
     assert request.series[0].labels["p"] == "é✓"
 
 
-@pytest.mark.parametrize(
-    "data",
-    [
-        b"",
-        b"a",
-        b"abcd" * 5000,
-        bytes(200_000),
-        b"x" * 67,
-        b"x" * 65,
-        bytes(range(256)) * 300,
-    ],
-    ids=["empty", "one", "repeats", "zeros-multi-block", "run67", "run65", "cycle"],
-)
-def test_snappy_should_round_trip(data: bytes) -> None:
-    assert snappy_decompress(snappy.compress(data)) == data
+SNAPPY_FIXTURES = Path(__file__).parent / "data" / "snappy"
+"""Inputs (``<case>.raw.gz``) and what the previous pure-Python encoder made of them
+(``<case>.snappy``), written by it before it was removed (see the folder's README)."""
+
+SNAPPY_CASES = sorted(p.name.removesuffix(".snappy") for p in SNAPPY_FIXTURES.glob("*.snappy"))
+
+
+def _fixture(case: str) -> tuple[bytes, bytes]:
+    raw = gzip.decompress((SNAPPY_FIXTURES / f"{case}.raw.gz").read_bytes())
+    return raw, (SNAPPY_FIXTURES / f"{case}.snappy").read_bytes()
+
+
+def test_snappy_fixtures_cover_the_edge_cases() -> None:
+    assert set(SNAPPY_CASES) >= {
+        "empty", "one", "repeats", "run65", "run67", "zeros-two-blocks", "cycle", "random",
+        "labels", "write-request",
+    }  # fmt: skip
+    sizes = {case: len(_fixture(case)[0]) for case in SNAPPY_CASES}
+    assert sizes["zeros-two-blocks"] > 65536  # crosses Snappy's 64 KiB fragment
+
+
+@pytest.mark.parametrize("case", SNAPPY_CASES)
+def test_snappy_should_read_what_the_previous_encoder_wrote(case: str) -> None:
+    """A receiver built on cramjam (the new code path) decodes the old bodies byte for byte."""
+    raw, old = _fixture(case)
+    assert bytes(cramjam.snappy.decompress_raw(old)) == raw
+
+
+@pytest.mark.parametrize("case", SNAPPY_CASES)
+def test_snappy_should_write_what_the_previous_decoders_read(case: str) -> None:
+    """What the sink sends now decodes with the independent test-side decoder (written from the
+    format description, as Prometheus' Go decoder is) to the same bytes, and is no larger than
+    the old encoder's output by more than a few bytes."""
+    raw, old = _fixture(case)
+    new = bytes(cramjam.snappy.compress_raw(raw))
+    assert snappy_decompress(new) == raw
+    assert len(new) <= len(old) + 16
 
 
 @settings(max_examples=300, deadline=None)
@@ -110,10 +135,10 @@ def test_snappy_should_round_trip(data: bytes) -> None:
     st.binary(max_size=3000) | st.lists(st.sampled_from([b"ab", b"label", b"\x00"])).map(b"".join)
 )
 def test_snappy_should_round_trip_anything(data: bytes) -> None:
-    assert snappy_decompress(snappy.compress(data)) == data
+    assert snappy_decompress(bytes(cramjam.snappy.compress_raw(data))) == data
 
 
-def test_snappy_should_compress_a_real_write_request() -> None:
+def test_should_compress_a_real_write_request_as_snappy_blocks() -> None:
     families = [
         MetricFamily(
             "logstash_stats_pipeline_plugin_events_in_total",
@@ -129,8 +154,10 @@ def test_snappy_should_compress_a_real_write_request() -> None:
             ),
         )
     ]
-    raw = write_request(families, 1, (("instance", "i"), ("job", "j")))
-    packed = snappy.compress(raw)
+    extra = (("instance", "i"), ("job", "j"))
+    raw = write_request(families, 1, extra)
+    packed = compressed_write_request(families, 1, extra)
+    assert isinstance(packed, bytes)
     assert snappy_decompress(packed) == raw
     assert len(packed) < len(raw) / 3
 

@@ -11,7 +11,11 @@ The protobuf encoder is hand-written for the few messages remote_write 1.0 needs
                      string unit = 5; }
 
 Every series carries ``__name__``, its own labels and ``job``/``instance``, sorted by name as
-the spec requires. TLS: a custom CA, skipping verification, and the server name (SNI) to expect
+the spec requires. The body is compressed with the Snappy block format (no framing), as
+remote_write 1.0 requires, by ``cramjam.snappy.compress_raw``: about 0.5 ms for a 570 KB request
+where the pure-Python encoder it replaced took 50 ms (``make bench``).
+
+TLS: a custom CA, skipping verification, and the server name (SNI) to expect
 are all set on an :class:`ssl.SSLContext` / the request; the basic-auth password is read from
 its file at each push, so a rotated secret is picked up without a restart.
 """
@@ -24,10 +28,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import anyio.to_thread
+import cramjam
 import httpx
 
 from ..exposition import MetricFamily
-from . import SinkError, snappy
+from . import SinkError
 
 _METADATA_TYPES = {"counter": 1, "gauge": 2, "histogram": 3, "info": 6}
 _TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -100,7 +105,7 @@ def write_request(
 def compressed_write_request(
     families: Sequence[MetricFamily], timestamp_ms: int, extra: Sequence[tuple[str, str]]
 ) -> bytes:
-    return snappy.compress(write_request(families, timestamp_ms, extra))
+    return bytes(cramjam.snappy.compress_raw(write_request(families, timestamp_ms, extra)))
 
 
 def ssl_context(ca_file: str, insecure_skip_verify: bool) -> ssl.SSLContext:
