@@ -16,20 +16,15 @@ import socket
 import ssl
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from tests.chaos.hostile import HostileLogstash, wait_for
 from tests.chaos.support import SidecarProcess, free_port, sidecar_process
+from tests.support.webhooks import Receiver, receiving
 
 pytestmark = pytest.mark.slow
 
@@ -238,36 +233,10 @@ def test_without_a_token_file_only_loopback_clients_should_be_served(
         assert 'id="access-notice"' in page and "AUTH_TOKEN_FILE" in page
 
 
-class Receiver:
-    """An audit webhook receiver that fails its first answers (retries) and keeps the rest."""
-
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-        self.bodies: list[tuple[bytes, str]] = []
-        self.app = Starlette(routes=[Route("/hook", self.hook, methods=["POST"])])
-
-    async def hook(self, request: Request) -> Response:
-        body = await request.body()
-        if self.failures > 0:
-            self.failures -= 1
-            return Response(status_code=500)
-        self.bodies.append((body, request.headers.get("x-stashkit-signature", "")))
-        return Response(status_code=204)
-
-
 @pytest.fixture
 def receiver() -> Iterator[tuple[Receiver, str]]:
-    hook = Receiver(failures=2)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(hook.app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, 10)
-    yield hook, f"http://127.0.0.1:{port}/hook"
-    server.should_exit = True
-    thread.join(10)
+    with receiving(failures=2) as hook:
+        yield hook
 
 
 def test_the_audit_webhook_should_get_signed_records_after_retries(

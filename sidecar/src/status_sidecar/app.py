@@ -54,7 +54,7 @@ def create_app(
             if http is None:
                 http = await stack.enter_async_context(httpx.AsyncClient())
             webhook_http = None
-            if settings.audit_webhook_url:
+            if settings.audit_webhook_url or settings.notify_webhook_url:
                 webhook_http = await stack.enter_async_context(httpx.AsyncClient())
             sidecar = build_sidecar(
                 settings,
@@ -73,6 +73,9 @@ def create_app(
             await anyio.to_thread.run_sync(publisher.restore, the_clock.now())
             publishing = asyncio.create_task(publisher.run(lambda: metrics.metrics_input(sidecar)))
             auditing = asyncio.create_task(sidecar.audit.run(), name="audit")
+            notifying = None
+            if sidecar.notifier is not None:
+                notifying = asyncio.create_task(sidecar.notifier.sender.run(), name="notify")
             stop = asyncio.Event()
             task = None
             ticking = None
@@ -86,7 +89,9 @@ def create_app(
                 with anyio.move_on_after(SHUTDOWN_BUDGET_S):
                     await _shut_down(task, publishing, publisher)
                     await sidecar.audit.aclose()
-                for background in (auditing, ticking):
+                    if sidecar.notifier is not None:
+                        await sidecar.notifier.sender.drain(1.0)
+                for background in (auditing, ticking, notifying):
                     if background is not None:
                         background.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
@@ -109,7 +114,7 @@ async def _tick_health(sidecar: Sidecar, stop: asyncio.Event) -> None:
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=HEALTH_TICK_S)
-        sidecar.tracker.evaluate(sidecar.clock.now())
+        sidecar.evaluate_health(sidecar.clock.now())
 
 
 async def _shut_down(

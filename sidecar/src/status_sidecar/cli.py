@@ -1,4 +1,5 @@
-"""`status-sidecar serve|report|tail`: bad arguments exit 2 with one line, never a traceback."""
+"""`status-sidecar serve|report|tail`: a bad argument is one line, never a traceback (exit 2;
+3 for `report`, the monitoring-plugin code for UNKNOWN)."""
 
 from __future__ import annotations
 
@@ -9,24 +10,35 @@ import os
 import signal
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
-from .settings import Settings, SettingsError, add_arguments, from_namespace
+from .settings import (
+    REPORT_FIELDS,
+    TAIL_FIELDS,
+    Settings,
+    SettingsError,
+    add_arguments,
+    from_namespace,
+)
 
 EXAMPLES = """\
 examples:
   status-sidecar serve                                  # settings from the environment
   status-sidecar serve --logstash-url http://logstash:9600 --port 3000
+  status-sidecar report --url https://edge-1:3000 --token-file ~/.config/stashkit/token
   status-sidecar report --logstash-url http://127.0.0.1:9600 --json
   status-sidecar tail --log-path /var/log/logstash/logstash-plain.log --lines 50
 """
 
 
 class _Parser(argparse.ArgumentParser):
+    usage_exit = 2
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: {message}\n")
+        self.exit(self.usage_exit, f"{self.prog}: {message}\n")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> _Parser:
     parser = _Parser(
         prog="status-sidecar",
         description="Status sidecar for Logstash: readiness health, dashboard, metrics.",
@@ -38,19 +50,29 @@ def _parser() -> argparse.ArgumentParser:
     add_arguments(serve)
     report = commands.add_parser(
         "report",
-        help="inspect Logstash once and exit with a code by health "
-        "(0 healthy, 1 degraded, 3 starting/unhealthy)",
+        help="inspect a sidecar (--url) or Logstash once; exit 0 healthy, 1 degraded, "
+        "2 unhealthy or starting, 3 unreachable or unreadable",
     )
-    add_arguments(report)
-    report.add_argument("--json", action="store_true", help="print the stats document as JSON")
+    assert isinstance(report, _Parser)
+    report.usage_exit = 3  # UNKNOWN: a monitoring system must not read a typo as CRITICAL
+    add_arguments(report, REPORT_FIELDS)
+    report.add_argument(
+        "--url", help="a running sidecar's base URL (else Logstash is polled directly)"
+    )
+    report.add_argument(
+        "--token-file",
+        type=Path,
+        help="the sidecar token (else the file STASHKIT_SIDECAR_TOKEN_FILE names)",
+    )
+    report.add_argument("--json", action="store_true", help="print the whole document as JSON")
     report.add_argument(
         "--sample-seconds",
         type=float,
         default=2.0,
-        help="seconds between the two polls that give rates (default 2)",
+        help="seconds between the two polls that give rates (default 2; Logstash mode)",
     )
     tail = commands.add_parser("tail", help="follow the Logstash log, coloured by level")
-    add_arguments(tail)
+    add_arguments(tail, TAIL_FIELDS)
     tail.add_argument("--lines", type=int, default=20, help="lines of history to show first")
     tail.add_argument("--no-follow", action="store_true", help="print and exit")
     tail.add_argument("--no-color", action="store_true", help="never colour the output")
@@ -104,9 +126,17 @@ def _report(settings: Settings, args: argparse.Namespace, environ: Mapping[str, 
 
     if args.sample_seconds < 0 or args.sample_seconds > 300:
         print("status-sidecar: --sample-seconds must be between 0 and 300", file=sys.stderr)
-        return 2
+        return report.UNKNOWN
+    if args.url is not None and not args.url.startswith(("http://", "https://")):
+        print(f"status-sidecar: --url {args.url[:80]!r} is not an http(s) URL", file=sys.stderr)
+        return report.UNKNOWN
     text, code = report.run(
-        settings, as_json=args.json, sample_seconds=args.sample_seconds, environ=environ
+        settings,
+        url=args.url,
+        token_file=args.token_file,
+        as_json=args.json,
+        sample_seconds=args.sample_seconds,
+        environ=environ,
     )
     sys.stdout.write(text)
     return code
@@ -143,13 +173,16 @@ def _tail(settings: Settings, args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     raw = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(raw or ["serve"])
+    parser = _parser()
+    if raw[:1] == ["report"]:
+        parser.usage_exit = 3  # extra arguments are refused by the top parser
+    args = parser.parse_args(raw or ["serve"])
     env = os.environ if environ is None else environ
     try:
         settings = from_namespace(args, env)
     except SettingsError as exc:
         print(f"status-sidecar: {exc}", file=sys.stderr)
-        return 2
+        return 3 if args.command == "report" else 2
     if args.command == "report":
         return _report(settings, args, env)
     if args.command == "tail":

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 LOG_PROFILES = ("all", "security", "networking")
+NOTIFY_FORMATS = ("json", "slack", "teams")
 
 
 class SettingsError(ValueError):
@@ -416,6 +417,42 @@ OPTIONS: Mapping[str, Option] = {
         _text,
         "file holding the HMAC-SHA256 key that signs audit webhook bodies",
     ),
+    # Health-change notifications (docs/metrics.md#notifications).
+    "notify_webhook_url": Option(
+        "NOTIFY_WEBHOOK_URL",
+        "--notify-webhook-url",
+        "",
+        _optional_url,
+        "POST a JSON document here on every health transition ('' = off)",
+    ),
+    "notify_webhook_secret_file": Option(
+        "NOTIFY_WEBHOOK_SECRET_FILE",
+        "--notify-webhook-secret-file",
+        "",
+        _text,
+        "file holding the HMAC-SHA256 key that signs each notification (X-Stashkit-Signature)",
+    ),
+    "notify_format": Option(
+        "NOTIFY_FORMAT",
+        "--notify-format",
+        "json",
+        lambda n, r: _choice(n, r, NOTIFY_FORMATS),
+        "body of a notification: json, slack or teams",
+    ),
+    "notify_hold": Option(
+        "NOTIFY_HOLD_SECONDS",
+        "--notify-hold",
+        "30",
+        _positive(0, 3600),
+        "seconds a new status must hold before it is notified (a blip sends nothing)",
+    ),
+    "dashboard_url": Option(
+        "DASHBOARD_URL",
+        "--dashboard-url",
+        "",
+        _optional_url,
+        "this sidecar's dashboard as operators reach it, linked from notifications",
+    ),
     "heavy_requests_per_minute": Option(
         "HEAVY_REQUESTS_PER_MINUTE",
         "--heavy-requests-per-minute",
@@ -472,6 +509,11 @@ class Settings:
     audit_webhook_url: str = ""
     audit_webhook_secret_file: str = ""
     heavy_requests_per_minute: int = 30
+    notify_webhook_url: str = ""
+    notify_webhook_secret_file: str = ""
+    notify_format: str = "json"
+    notify_hold: float = 30.0
+    dashboard_url: str = ""
 
     @property
     def history_points(self) -> int:
@@ -510,6 +552,10 @@ def _check_access(parsed: Mapping[str, Any]) -> None:
         )
     if parsed["health_port"] and parsed["health_port"] == parsed["port"]:
         raise SettingsError("HEALTH_PORT (--health-port) must differ from PORT (--port)")
+    if parsed["notify_webhook_url"] and not parsed["notify_webhook_secret_file"]:
+        raise SettingsError(
+            "NOTIFY_WEBHOOK_URL needs NOTIFY_WEBHOOK_SECRET_FILE (the key that signs each body)"
+        )
     if parsed["audit_webhook_url"] and not parsed["audit_webhook_secret_file"]:
         raise SettingsError(
             "AUDIT_WEBHOOK_URL needs AUDIT_WEBHOOK_SECRET_FILE (the key that signs each body)"
@@ -521,8 +567,31 @@ def from_environment(environ: Mapping[str, str]) -> Settings:
     return _build(values)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+REPORT_FIELDS = (
+    "logstash_url",
+    "log_path",
+    "log_profile",
+    "request_timeout",
+    "max_response_bytes",
+    "log_max_answer_bytes",
+    "log_max_line_bytes",
+    "startup_grace",
+    "unreachable_after",
+    "stuck_after",
+    "heap_percent",
+    "failure_window",
+    "queue_percent",
+    "worker_percent",
+    "destination",
+)
+"""The settings `status-sidecar report` takes: what reaching Logstash and judging it needs."""
+TAIL_FIELDS = ("log_path",)
+
+
+def add_arguments(parser: argparse.ArgumentParser, only: Sequence[str] | None = None) -> None:
     for field, option in OPTIONS.items():
+        if only is not None and field not in only:
+            continue
         parser.add_argument(
             option.flag,
             dest=field,

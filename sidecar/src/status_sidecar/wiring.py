@@ -22,13 +22,14 @@ from .cache import RenderCache
 from .catalog import Catalog, default_catalog
 from .client import LogstashClient
 from .clock import Clock
-from .health import Thresholds, evaluation_window
+from .health import HealthResult, Thresholds, evaluation_window
 from .logtype_totals import LogTypeTotals
 from .logwindow import Limits
+from .notify import Notifier
 from .poller import Poller
 from .redact import SecretSource
 from .settings import Settings
-from .sinks.publisher import Publisher, build_publisher
+from .sinks.publisher import Publisher, build_publisher, instance_label
 from .status import HealthTracker
 from .store import Store
 from .webhook import WebhookSender
@@ -56,6 +57,11 @@ class Sidecar:
     rates: ClientRates = field(default_factory=lambda: ClientRates(30))
     audit: AuditTrail = field(default_factory=lambda: AuditTrail(None))
     secrets: SecretSource = field(default_factory=lambda: SecretSource({}))
+    notifier: Notifier | None = None
+
+    def evaluate_health(self, now: float) -> HealthResult:
+        """The one writer of health (poll path and the health ticker)."""
+        return evaluate_health(self.tracker, self.notifier, now)
 
     @property
     def log_limits(self) -> Limits:
@@ -63,6 +69,13 @@ class Sidecar:
             max_bytes=self.settings.log_max_answer_bytes,
             max_line_bytes=self.settings.log_max_line_bytes,
         )
+
+
+def evaluate_health(tracker: HealthTracker, notifier: Notifier | None, now: float) -> HealthResult:
+    result = tracker.evaluate(now)
+    if notifier is not None:
+        notifier.observe(result, now)
+    return result
 
 
 def sidecar_version() -> str:
@@ -114,6 +127,19 @@ def build_audit(settings: Settings, http: httpx.AsyncClient | None) -> AuditTrai
     return AuditTrail(Path(settings.audit_file) if settings.audit_file else None, webhook)
 
 
+def build_notifier(settings: Settings, http: httpx.AsyncClient | None) -> Notifier | None:
+    if not settings.notify_webhook_url or http is None:
+        return None
+    key = _read_key(settings.notify_webhook_secret_file, "NOTIFY_WEBHOOK_SECRET_FILE")
+    return Notifier(
+        WebhookSender("notify", settings.notify_webhook_url, key, http),
+        instance=instance_label(settings),
+        form=settings.notify_format,
+        hold=settings.notify_hold,
+        dashboard=settings.dashboard_url or None,
+    )
+
+
 def build_sidecar(
     settings: Settings,
     http: httpx.AsyncClient,
@@ -136,6 +162,7 @@ def build_sidecar(
         http, settings.logstash_url, settings.request_timeout, settings.max_response_bytes
     )
     tracker = HealthTracker(store, thresholds, clock.now())
+    notifier = build_notifier(settings, webhook_http)
     publisher = build_publisher(settings, store, clock)
 
     the_environ = dict(os.environ if environ is None else environ)
@@ -148,7 +175,7 @@ def build_sidecar(
     def after_poll(now: float) -> None:
         # Health is re-evaluated after every poll so transitions are logged as they happen;
         # then the sinks see the new point (history line, publish at once on a restart).
-        publisher.on_poll(now, tracker.evaluate(now).status)
+        publisher.on_poll(now, evaluate_health(tracker, notifier, now).status)
 
     return Sidecar(
         settings=settings,
@@ -166,4 +193,5 @@ def build_sidecar(
         rates=ClientRates(settings.heavy_requests_per_minute),
         audit=build_audit(settings, webhook_http),
         secrets=secrets,
+        notifier=notifier,
     )
