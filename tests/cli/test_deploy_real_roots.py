@@ -43,7 +43,14 @@ VARS = {
         *("--var", "region=eu-west-1", "--var", "vpc_id=vpc-0123456789abcdef0"),
         *("--var", 'subnet_ids=["subnet-0123456789abcdef0", "subnet-0aaa"]'),
     ],
-    "azure-aci": [*COMMON, "--var", "location=westeurope"],
+    "azure-aci": [
+        *COMMON,
+        *("--var", "location=westeurope"),
+        # Private is the default since issue 15: a delegated subnet is required.
+        "--var",
+        'subnet_ids=["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/'
+        'providers/Microsoft.Network/virtualNetworks/vnet/subnets/aci"]',
+    ],
 }
 
 

@@ -9,6 +9,7 @@ rather than serving a frozen ``healthy`` to the load balancer.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from .health import HealthInput, HealthResult, Thresholds, evaluate, evaluation_window
@@ -52,7 +53,7 @@ class HealthTracker:
         self._stale_after = 3 * (thresholds.poll_interval + thresholds.request_timeout) + 5
         self.last_change: StatusChange | None = None
         self.current = HealthResult("starting", ())
-        self.evaluated_at = now
+        self._evaluated_mono = time.monotonic()
         self.evaluate(now)
 
     def evaluate(self, now: float) -> HealthResult:
@@ -62,12 +63,16 @@ class HealthTracker:
             self.last_change = StatusChange(now, previous, result.status, result.reasons)
             detail = "; ".join(result.reasons) or "all checks pass"
             log.info("health %s -> %s: %s", previous or "(none)", result.status, detail)
-        self.current, self.evaluated_at = result, now
+        self.current = result
+        # Staleness is the process's own affair: measured on the monotonic clock, not on the
+        # injected one (a test clock may run 60 times faster than the ticker that evaluates).
+        self._evaluated_mono = time.monotonic()
         return result
 
     def read(self, now: float) -> HealthResult:
         """The current result; never writes."""
-        silent = now - self.evaluated_at
+        del now
+        silent = time.monotonic() - self._evaluated_mono
         if silent > self._stale_after:
             return HealthResult(
                 "unhealthy",
