@@ -2,7 +2,10 @@
 
 ``cli.main`` prints ``stashkit: <message>`` on stderr and returns :attr:`StashkitError.exit_code`;
 a traceback is shown only with ``--debug``. Usage and configuration mistakes exit 2 (the operator
-must change what they asked for); failures while doing the work exit 1.
+must change what they asked for); failures while doing the work exit 1. With
+``--detailed-exitcode`` (``stashkit plan``) 2 means "the plan has changes", as it does for
+Terraform, so there every error exits 1 (:func:`exit_code_for`): a CI job must never read a
+typo as pending changes.
 """
 
 from __future__ import annotations
@@ -34,3 +37,15 @@ class ConfigError(UsageError):
 
 class RenderError(StashkitError):
     """A template failed to render (a template bug, not the operator's); names the template."""
+
+
+DETAILED_CHANGES = 2
+"""The exit code that means "changes present" under ``--detailed-exitcode``."""
+
+
+def exit_code_for(error: StashkitError, *, detailed_exitcode: bool) -> int:
+    """The process exit code for ``error``: its own, except that with ``--detailed-exitcode``
+    an error never exits with the code that means "changes present"."""
+    if detailed_exitcode and error.exit_code == DETAILED_CHANGES:
+        return 1
+    return error.exit_code

