@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
-from status_sidecar.health import HealthInput, Thresholds, evaluate
+from status_sidecar.health import HealthInput, evaluate
 from status_sidecar.model import NodeStats
+from status_sidecar.settings import Settings
 from status_sidecar.store import Delta
+from status_sidecar.wiring import thresholds_of
 
-LIMITS = Thresholds()
+LIMITS = thresholds_of(Settings())
 
 
 def stats(**pipeline: Any) -> NodeStats:
@@ -279,4 +282,4 @@ def test_should_put_the_worst_reason_first() -> None:
 def test_should_honour_configured_thresholds() -> None:
     given = facts(latest=stats(jvm={"mem": {"heap_used_percent": 80}}))
     assert evaluate(given, 1000, LIMITS).status == "healthy"
-    assert evaluate(given, 1000, Thresholds(heap_percent=75)).status == "degraded"
+    assert evaluate(given, 1000, dataclasses.replace(LIMITS, heap_percent=75)).status == "degraded"

@@ -20,15 +20,18 @@ _SEVERITY: dict[Status, int] = {"healthy": 0, "degraded": 1, "starting": 2, "unh
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    startup_grace: float = 120.0
-    unreachable_after: float = 30.0
-    stuck_after: float = 300.0
-    heap_percent: float = 90.0
-    failure_window: float = 300.0
-    queue_percent: float = 90.0
-    worker_percent: float = 95.0
-    poll_interval: float = 10.0
-    request_timeout: float = 5.0
+    """What health is judged by. No defaults here: each value is the setting of the same name
+    (``wiring.thresholds_of``), declared once in settings.py."""
+
+    startup_grace: float
+    unreachable_after: float
+    stuck_after: float
+    heap_percent: float
+    failure_window: float
+    queue_percent: float
+    worker_percent: float
+    poll_interval: float
+    request_timeout: float
 
 
 RECENT_MARGIN_S = 120.0

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+T = TypeVar("T")
 LOG_PROFILES = ("all", "security", "networking")
 NOTIFY_FORMATS = ("json", "slack", "teams")
 
@@ -120,400 +122,372 @@ class Option:
     help: str
 
 
-# Field name -> how it is set. The order is the order of `--help` and the README table.
-OPTIONS: Mapping[str, Option] = {
-    "logstash_url": Option(
+def _path(name: str, raw: str) -> Path:
+    return Path(raw)
+
+
+def setting(env: str, flag: str, default: str, parse: Callable[[str, str], T], help: str) -> T:
+    """A settings field: its one declaration (environment name, flag, default as an operator
+    types it, parser, help). The typed default is the parsed text, so the two cannot differ."""
+    option = Option(env, flag, default, parse, help)
+    value = parse(f"{env} ({flag})", default)
+    return dataclasses.field(default=value, metadata={"option": option})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, declared once. The order is the order of `--help` and the README table."""
+
+    logstash_url: str = setting(
         "LOGSTASH_API_URL",
         "--logstash-url",
         "http://localhost:9600",
         _url,
         "Logstash monitoring API base URL",
-    ),
-    "log_path": Option(
+    )
+    log_path: Path = setting(  # noqa: RUF009 - setting() is a dataclasses.field
         "LOGSTASH_LOG_PATH",
         "--log-path",
         "/var/log/logstash/logstash-plain.log",
-        _text,
+        _path,
         "Logstash log file on the shared volume",
-    ),
-    "log_profile": Option(
+    )
+    log_profile: str = setting(
         "LOG_PROFILE",
         "--log-profile",
         "all",
         lambda n, r: _choice(n, r, LOG_PROFILES),
         "which log types this deployment forwards: all, security, networking",
-    ),
-    "host": Option("HOST", "--host", "0.0.0.0", _text, "address to listen on"),
-    "port": Option("PORT", "--port", "3000", _port, "port to listen on"),
-    "poll_interval": Option(
+    )
+    host: str = setting(
+        "HOST",
+        "--host",
+        "0.0.0.0",
+        _text,
+        "address to listen on",
+    )
+    port: int = setting(
+        "PORT",
+        "--port",
+        "3000",
+        _port,
+        "port to listen on",
+    )
+    poll_interval: float = setting(
         "POLL_INTERVAL",
         "--poll-interval",
         "10",
         _positive(0.1, 3600),
         "seconds between polls of the Logstash API",
-    ),
-    "request_timeout": Option(
+    )
+    request_timeout: float = setting(
         "LOGSTASH_TIMEOUT",
         "--request-timeout",
         "5",
         _positive(0.1, 300),
         "seconds before a Logstash API request is abandoned",
-    ),
-    "startup_grace": Option(
+    )
+    startup_grace: float = setting(
         "HEALTH_STARTUP_GRACE",
         "--startup-grace",
         "120",
         _positive(0),
         "seconds after start during which an unready Logstash reports 'starting'",
-    ),
-    "unreachable_after": Option(
+    )
+    unreachable_after: float = setting(
         "HEALTH_UNREACHABLE_AFTER",
         "--unreachable-after",
         "30",
         _positive(0),
         "seconds of failed polls before Logstash counts as unreachable (unhealthy)",
-    ),
-    "stuck_after": Option(
+    )
+    stuck_after: float = setting(
         "HEALTH_STUCK_AFTER",
         "--stuck-after",
         "300",
         _positive(1),
         "seconds of input with zero output before a pipeline counts as stuck (unhealthy)",
-    ),
-    "heap_percent": Option(
+    )
+    heap_percent: float = setting(
         "HEALTH_HEAP_PERCENT",
         "--heap-percent",
         "90",
         _positive(1, 100),
         "JVM heap use above which health is degraded",
-    ),
-    "failure_window": Option(
+    )
+    failure_window: float = setting(
         "HEALTH_FAILURE_WINDOW",
         "--failure-window",
         "300",
         _positive(1),
         "seconds over which increasing output failures degrade health",
-    ),
-    "queue_percent": Option(
+    )
+    queue_percent: float = setting(
         "HEALTH_QUEUE_PERCENT",
         "--queue-percent",
         "90",
         _positive(1, 100),
         "persisted queue fill above which health is degraded",
-    ),
-    "worker_percent": Option(
+    )
+    worker_percent: float = setting(
         "HEALTH_WORKER_PERCENT",
         "--worker-percent",
         "95",
         _positive(1, 100),
         "5-minute worker utilization at or above which health is degraded",
-    ),
-    "max_response_bytes": Option(
+    )
+    max_response_bytes: int = setting(
         "LOGSTASH_MAX_RESPONSE_BYTES",
         "--max-response-bytes",
         str(64 * 1024 * 1024),
         _whole(64 * 1024, 1024 * 1024 * 1024),
         "largest Logstash API answer read; a longer one fails the request with a reason",
-    ),
-    "log_max_answer_bytes": Option(
+    )
+    log_max_answer_bytes: int = setting(
         "LOG_MAX_ANSWER_BYTES",
         "--log-max-answer-bytes",
         str(16 * 1024 * 1024),
         _whole(64 * 1024, 1024 * 1024 * 1024),
         "byte cap of one log answer (view, download, bundle); older lines are left out",
-    ),
-    "log_max_line_bytes": Option(
+    )
+    log_max_line_bytes: int = setting(
         "LOG_MAX_LINE_BYTES",
         "--log-max-line-bytes",
         str(64 * 1024),
         _whole(256, 16 * 1024 * 1024),
         "longest log line served whole; a longer one is cut and marked",
-    ),
-    "heavy_requests_max": Option(
+    )
+    heavy_requests_max: int = setting(
         "HEAVY_REQUESTS_MAX",
         "--heavy-requests-max",
         "4",
         _whole(1, 64),
         "log, bundle and hot-threads requests served at once (429 beyond)",
-    ),
-    "max_connections": Option(
+    )
+    max_connections: int = setting(
         "MAX_CONNECTIONS",
         "--max-connections",
         "512",
         _whole(8, 65536),
         "open client connections at most (kept below the open-file limit); at the limit, "
         "connections still sending their headers are dropped first",
-    ),
-    "max_header_bytes": Option(
+    )
+    max_header_bytes: int = setting(
         "MAX_HEADER_BYTES",
         "--max-header-bytes",
         str(32 * 1024),
         _whole(1024, 1024 * 1024),
         "largest request head (request line and headers) accepted; 431 beyond",
-    ),
-    "header_timeout": Option(
+    )
+    header_timeout: float = setting(
         "HEADER_TIMEOUT",
         "--header-timeout",
         "10",
         _positive(0.5, 300),
         "seconds a client has to send a request's headers before it is disconnected",
-    ),
-    "destination": Option(
+    )
+    destination: str = setting(
         "DESTINATION_LABEL",
         "--destination",
         "",
         _text,
         "label of where events go (shown on the dashboard); never a secret",
-    ),
+    )
     # Metrics sinks (docs/metrics.md). Every one is off when its URL or path is "".
-    "history_file": Option(
+    history_file: str = setting(
         "HISTORY_FILE",
         "--history-file",
         "/var/lib/stashkit/history.jsonl",
         _text,
         "JSONL file the 24 h history is appended to and restored from ('' = off); "
         "its directory must exist (a volume)",
-    ),
-    "pushgateway_url": Option(
+    )
+    pushgateway_url: str = setting(
         "PUSHGATEWAY_URL",
         "--pushgateway-url",
         "",
         _optional_url,
         "Prometheus Pushgateway base URL to push to ('' = off)",
-    ),
-    "push_job": Option(
+    )
+    push_job: str = setting(
         "PUSH_JOB",
         "--push-job",
         "stashkit",
         _label,
         "job label of pushed series (Pushgateway and remote_write)",
-    ),
-    "instance": Option(
+    )
+    instance: str = setting(
         "INSTANCE",
         "--instance",
         "",
         _label,
         "instance label of pushed series ('' = this host's name)",
-    ),
-    "remote_write_url": Option(
+    )
+    remote_write_url: str = setting(
         "REMOTE_WRITE_URL",
         "--remote-write-url",
         "",
         _optional_url,
         "Prometheus remote_write endpoint, e.g. https://prom:9090/api/v1/write ('' = off)",
-    ),
-    "remote_write_user": Option(
+    )
+    remote_write_user: str = setting(
         "REMOTE_WRITE_USER",
         "--remote-write-user",
         "",
         _label,
         "basic auth user for remote_write (password from REMOTE_WRITE_PASSWORD_FILE)",
-    ),
-    "remote_write_password_file": Option(
+    )
+    remote_write_password_file: str = setting(
         "REMOTE_WRITE_PASSWORD_FILE",
         "--remote-write-password-file",
         "",
         _text,
         "file holding the remote_write basic auth password (the secret is never a setting)",
-    ),
-    "remote_write_ca_file": Option(
+    )
+    remote_write_ca_file: str = setting(
         "REMOTE_WRITE_CA_FILE",
         "--remote-write-ca-file",
         "",
         _text,
         "PEM CA bundle to verify the remote_write server with ('' = system CAs)",
-    ),
-    "remote_write_insecure_skip_verify": Option(
+    )
+    remote_write_insecure_skip_verify: bool = setting(
         "REMOTE_WRITE_INSECURE_SKIP_VERIFY",
         "--remote-write-insecure-skip-verify",
         "false",
         _flag,
         "do not verify the remote_write server certificate (tests only)",
-    ),
-    "remote_write_server_name": Option(
+    )
+    remote_write_server_name: str = setting(
         "REMOTE_WRITE_SERVER_NAME",
         "--remote-write-server-name",
         "",
         _label,
         "TLS server name (SNI) expected from the remote_write server ('' = the URL's host)",
-    ),
-    "publish_interval": Option(
+    )
+    publish_interval: float = setting(
         "PUBLISH_INTERVAL",
         "--publish-interval",
         "60",
         _positive(0.1, 86400),
         "seconds between pushes to Pushgateway and remote_write",
-    ),
+    )
     # Access (docs/security.md). Secrets are files; these settings only name them.
-    "auth_token_file": Option(
+    auth_token_file: str = setting(
         "AUTH_TOKEN_FILE",
         "--auth-token-file",
         "",
         _text,
         "file of accepted tokens, one a line, 'token' or 'name:token'; re-read when it "
         "changes ('' = no tokens: the sensitive endpoints answer loopback clients only)",
-    ),
-    "allow_anonymous": Option(
+    )
+    allow_anonymous: bool = setting(
         "ALLOW_ANONYMOUS",
         "--allow-anonymous",
         "false",
         _flag,
         "without a token file, serve every endpoint to every client (never on a shared network)",
-    ),
-    "metrics_public": Option(
+    )
+    metrics_public: bool = setting(
         "METRICS_PUBLIC",
         "--metrics-public",
         "false",
         _flag,
         "serve /metrics without a token",
-    ),
-    "health_port": Option(
+    )
+    health_port: int = setting(
         "HEALTH_PORT",
         "--health-port",
         "0",
         _optional_port,
         "a second port that serves only /api/health and /healthz, for load balancers (0 = off)",
-    ),
-    "tls_cert_file": Option(
+    )
+    tls_cert_file: str = setting(
         "TLS_CERT_FILE",
         "--tls-cert-file",
         "",
         _text,
         "PEM certificate (chain) for HTTPS on the sidecar's ports ('' = plain HTTP)",
-    ),
-    "tls_key_file": Option(
+    )
+    tls_key_file: str = setting(
         "TLS_KEY_FILE",
         "--tls-key-file",
         "",
         _text,
         "PEM private key of TLS_CERT_FILE",
-    ),
-    "secrets_env_file": Option(
+    )
+    secrets_env_file: str = setting(
         "SECRETS_ENV_FILE",
         "--secrets-env-file",
         "",
         _text,
         "KEY=VALUE file whose values are redacted from every answer (the env file Logstash "
         "gets); re-read when it changes",
-    ),
-    "audit_file": Option(
+    )
+    audit_file: str = setting(
         "AUDIT_FILE",
         "--audit-file",
         "",
         _text,
         "JSONL audit trail of every protected or denied request ('' = off)",
-    ),
-    "audit_webhook_url": Option(
+    )
+    audit_webhook_url: str = setting(
         "AUDIT_WEBHOOK_URL",
         "--audit-webhook-url",
         "",
         _optional_url,
         "also POST each audit record here, signed (X-Stashkit-Signature) ('' = off)",
-    ),
-    "audit_webhook_secret_file": Option(
+    )
+    audit_webhook_secret_file: str = setting(
         "AUDIT_WEBHOOK_SECRET_FILE",
         "--audit-webhook-secret-file",
         "",
         _text,
         "file holding the HMAC-SHA256 key that signs audit webhook bodies",
-    ),
-    # Health-change notifications (docs/metrics.md#notifications).
-    "notify_webhook_url": Option(
+    )
+    # Health-change notifications (README, Notifications).
+    notify_webhook_url: str = setting(
         "NOTIFY_WEBHOOK_URL",
         "--notify-webhook-url",
         "",
         _optional_url,
         "POST a JSON document here on every health transition ('' = off)",
-    ),
-    "notify_webhook_secret_file": Option(
+    )
+    notify_webhook_secret_file: str = setting(
         "NOTIFY_WEBHOOK_SECRET_FILE",
         "--notify-webhook-secret-file",
         "",
         _text,
         "file holding the HMAC-SHA256 key that signs each notification (X-Stashkit-Signature)",
-    ),
-    "notify_format": Option(
+    )
+    notify_format: str = setting(
         "NOTIFY_FORMAT",
         "--notify-format",
         "json",
         lambda n, r: _choice(n, r, NOTIFY_FORMATS),
         "body of a notification: json, slack or teams",
-    ),
-    "notify_hold": Option(
+    )
+    notify_hold: float = setting(
         "NOTIFY_HOLD_SECONDS",
         "--notify-hold",
         "30",
         _positive(0, 3600),
         "seconds a new status must hold before it is notified (a blip sends nothing)",
-    ),
-    "dashboard_url": Option(
+    )
+    dashboard_url: str = setting(
         "DASHBOARD_URL",
         "--dashboard-url",
         "",
         _optional_url,
         "this sidecar's dashboard as operators reach it, linked from notifications",
-    ),
-    "heavy_requests_per_minute": Option(
+    )
+    heavy_requests_per_minute: int = setting(
         "HEAVY_REQUESTS_PER_MINUTE",
         "--heavy-requests-per-minute",
         "30",
         _whole(1, 100_000),
         "log, bundle and hot-threads requests one client may make per minute (429 beyond)",
-    ),
-}
-
-
-@dataclass(frozen=True)
-class Settings:
-    logstash_url: str = "http://localhost:9600"
-    log_path: Path = Path("/var/log/logstash/logstash-plain.log")
-    log_profile: str = "all"
-    host: str = "0.0.0.0"
-    port: int = 3000
-    poll_interval: float = 10.0
-    request_timeout: float = 5.0
-    startup_grace: float = 120.0
-    unreachable_after: float = 30.0
-    stuck_after: float = 300.0
-    heap_percent: float = 90.0
-    failure_window: float = 300.0
-    queue_percent: float = 90.0
-    worker_percent: float = 95.0
-    max_response_bytes: int = 64 * 1024 * 1024
-    log_max_answer_bytes: int = 16 * 1024 * 1024
-    log_max_line_bytes: int = 64 * 1024
-    heavy_requests_max: int = 4
-    max_connections: int = 512
-    max_header_bytes: int = 32 * 1024
-    header_timeout: float = 10.0
-    destination: str = ""
-    history_file: str = "/var/lib/stashkit/history.jsonl"
-    pushgateway_url: str = ""
-    push_job: str = "stashkit"
-    instance: str = ""
-    remote_write_url: str = ""
-    remote_write_user: str = ""
-    remote_write_password_file: str = ""
-    remote_write_ca_file: str = ""
-    remote_write_insecure_skip_verify: bool = False
-    remote_write_server_name: str = ""
-    publish_interval: float = 60.0
-    auth_token_file: str = ""
-    allow_anonymous: bool = False
-    metrics_public: bool = False
-    health_port: int = 0
-    tls_cert_file: str = ""
-    tls_key_file: str = ""
-    secrets_env_file: str = ""
-    audit_file: str = ""
-    audit_webhook_url: str = ""
-    audit_webhook_secret_file: str = ""
-    heavy_requests_per_minute: int = 30
-    notify_webhook_url: str = ""
-    notify_webhook_secret_file: str = ""
-    notify_format: str = "json"
-    notify_hold: float = 30.0
-    dashboard_url: str = ""
+    )
 
     @property
     def history_points(self) -> int:
@@ -527,13 +501,16 @@ class Settings:
         return view
 
 
+OPTIONS: Mapping[str, Option] = {f.name: f.metadata["option"] for f in dataclasses.fields(Settings)}
+"""Field name -> how it is set, derived from the declarations above."""
+
+
 def _build(values: Mapping[str, str]) -> Settings:
     parsed: dict[str, Any] = {}
     for field, option in OPTIONS.items():
         raw = values.get(field, option.default)
         label = f"{option.env} ({option.flag})"
         parsed[field] = option.parse(label, raw.strip())
-    parsed["log_path"] = Path(parsed["log_path"])
     if parsed["log_max_line_bytes"] * 2 > parsed["log_max_answer_bytes"]:
         raise SettingsError(
             "LOG_MAX_LINE_BYTES (--log-max-line-bytes) must be at most half of "
@@ -601,9 +578,36 @@ def add_arguments(parser: argparse.ArgumentParser, only: Sequence[str] | None = 
         )
 
 
-def from_namespace(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
-    """Flags if any were given, else the environment."""
+def from_namespace(
+    args: argparse.Namespace,
+    environ: Mapping[str, str],
+    warn: Callable[[str], None] | None = None,
+) -> Settings:
+    """Flags if any were given, else the environment. With flags, the settings variables that
+    are set are ignored, and once the flags are valid ``warn`` (default: stderr) gets one line
+    naming them (a bad flag stays a one-line error)."""
     given = {f: getattr(args, f) for f in OPTIONS if getattr(args, f, None) is not None}
     if given:
-        return _build(given)
+        settings = _build(given)
+        ignored = [o.env for o in OPTIONS.values() if o.env in environ]
+        if ignored:
+            (warn or _print_warning)(
+                "status-sidecar: warning: flags given, so these environment variables are "
+                f"ignored: {', '.join(ignored)}"
+            )
+        return settings
     return from_environment(environ)
+
+
+def _print_warning(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def reference_table() -> str:
+    """docs/settings.md's table, generated from the declarations (a test keeps them equal)."""
+    rows = ["| env | flag | default | meaning |", "|---|---|---|---|"]
+    for option in OPTIONS.values():
+        default = f"`{option.default}`" if option.default else "(empty)"
+        meaning = option.help.replace("|", "\\|")
+        rows.append(f"| `{option.env}` | `{option.flag}` | {default} | {meaning} |")
+    return "\n".join(rows) + "\n"
