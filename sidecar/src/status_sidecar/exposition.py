@@ -24,11 +24,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from .counters import CARRIED, NODE, PIPELINE, PLUGIN, CounterKey, Row
 from .logtype_totals import LogTypeTotal
-from .model import NodeStats
-from .store import POLL_BUCKETS, CounterKey, PollTimings
+from .model import NodeStats, PipelineStats, PluginStats
+from .store import POLL_BUCKETS, PollTimings
 
 MetricType = Literal["counter", "gauge", "histogram", "info"]
 Labels = tuple[tuple[str, str], ...]
@@ -107,14 +108,6 @@ class _Families:
         self.add(name, type_, help_, [((), value)], unit)
 
 
-def _ms(value: int | None) -> float | None:
-    return None if value is None else value / 1000
-
-
-def _ratio(percent: float | None) -> float | None:
-    return None if percent is None else percent / 100
-
-
 def collect(inp: MetricsInput) -> list[MetricFamily]:
     """All metric families for one snapshot, in a stable order."""
     out = _Families()
@@ -132,6 +125,17 @@ def collect(inp: MetricsInput) -> list[MetricFamily]:
     return out.items
 
 
+def _value_of(row: Row[Any], obj: Any) -> float | int | None:
+    value = row.read(obj)
+    if value is None or row.divisor == 1:
+        return value
+    return value / row.divisor
+
+
+def _plugin_labels(p: PipelineStats, pl: PluginStats) -> Labels:
+    return (("pipeline", p.id), ("plugin_type", pl.kind), ("plugin", pl.name), ("plugin_id", pl.id))
+
+
 def _logstash_raw(out: _Families, s: NodeStats) -> None:
     out.add(
         "logstash_info",
@@ -139,298 +143,19 @@ def _logstash_raw(out: _Families, s: NodeStats) -> None:
         "Logstash node identity.",
         [((("version", s.version or ""), ("node_id", s.node_id or "")), 1)],
     )
-    ev = s.events
-    raw = "as reported by Logstash (resets when Logstash restarts)"
-    out.one("logstash_stats_events_in_total", "counter", f"Events received, {raw}.", ev.events_in)
-    out.one(
-        "logstash_stats_events_filtered_total",
-        "counter",
-        f"Events through the filters, {raw}.",
-        ev.filtered,
-    )
-    out.one("logstash_stats_events_out_total", "counter", f"Events sent out, {raw}.", ev.out)
-    out.one(
-        "logstash_stats_events_duration_seconds_total",
-        "counter",
-        f"Time spent processing events, {raw}.",
-        _ms(ev.duration_ms),
-        "seconds",
-    )
-    out.one(
-        "logstash_stats_events_queue_push_duration_seconds_total",
-        "counter",
-        f"Time inputs spent pushing events into the queue, {raw}.",
-        _ms(ev.queue_push_duration_ms),
-        "seconds",
-    )
-    jvm = s.jvm
-    out.one(
-        "logstash_stats_jvm_mem_heap_used_bytes",
-        "gauge",
-        "JVM heap in use.",
-        jvm.heap_used_bytes,
-        "bytes",
-    )
-    out.one(
-        "logstash_stats_jvm_mem_heap_max_bytes",
-        "gauge",
-        "JVM heap maximum.",
-        jvm.heap_max_bytes,
-        "bytes",
-    )
-    out.one(
-        "logstash_stats_jvm_mem_heap_used_ratio",
-        "gauge",
-        "JVM heap in use as a fraction of the maximum (0-1).",
-        _ratio(jvm.heap_used_percent),
-    )
-    out.one(
-        "logstash_stats_jvm_gc_collections_total",
-        "counter",
-        f"Garbage collections of all collectors, {raw}.",
-        jvm.gc_count,
-    )
-    out.one(
-        "logstash_stats_jvm_gc_collection_seconds_total",
-        "counter",
-        f"Time spent in garbage collection, {raw}.",
-        _ms(jvm.gc_time_ms),
-        "seconds",
-    )
-    out.one("logstash_stats_jvm_threads", "gauge", "Live JVM threads.", jvm.threads)
-    out.one(
-        "logstash_stats_jvm_uptime_seconds",
-        "gauge",
-        "Time since the Logstash JVM started.",
-        _ms(jvm.uptime_ms),
-        "seconds",
-    )
-    proc = s.process
-    out.one(
-        "logstash_stats_process_cpu_ratio",
-        "gauge",
-        "Recent CPU use of the Logstash process (0-1 of one CPU's worth, as Logstash reports).",
-        _ratio(proc.cpu_percent),
-    )
-    out.one(
-        "logstash_stats_process_open_file_descriptors",
-        "gauge",
-        "Open file descriptors of the Logstash process.",
-        proc.open_fds,
-    )
-    out.one(
-        "logstash_stats_process_max_file_descriptors",
-        "gauge",
-        "File descriptor limit of the Logstash process.",
-        proc.max_fds,
-    )
-    out.one(
-        "logstash_stats_reloads_successes_total",
-        "counter",
-        f"Successful configuration reloads, {raw}.",
-        s.reloads.successes,
-    )
-    out.one(
-        "logstash_stats_reloads_failures_total",
-        "counter",
-        f"Failed configuration reloads, {raw}.",
-        s.reloads.failures,
-    )
-    _pipelines_raw(out, s, raw)
-
-
-def _pipelines_raw(out: _Families, s: NodeStats, raw: str) -> None:
-    ps = [(p, (("pipeline", p.id),)) for p in s.pipelines]
-    out.add(
-        "logstash_stats_pipeline_events_in_total",
-        "counter",
-        f"Events received by the pipeline, {raw}.",
-        [(lb, p.events.events_in) for p, lb in ps],
-    )
-    out.add(
-        "logstash_stats_pipeline_events_filtered_total",
-        "counter",
-        f"Events through the pipeline's filters, {raw}.",
-        [(lb, p.events.filtered) for p, lb in ps],
-    )
-    out.add(
-        "logstash_stats_pipeline_events_out_total",
-        "counter",
-        f"Events sent out by the pipeline, {raw}.",
-        [(lb, p.events.out) for p, lb in ps],
-    )
-    out.add(
-        "logstash_stats_pipeline_events_duration_seconds_total",
-        "counter",
-        f"Time the pipeline spent processing events, {raw}.",
-        [(lb, _ms(p.events.duration_ms)) for p, lb in ps],
-        "seconds",
-    )
-    out.add(
-        "logstash_stats_pipeline_events_queue_push_duration_seconds_total",
-        "counter",
-        f"Time the pipeline's inputs spent pushing events into its queue, {raw}.",
-        [(lb, _ms(p.events.queue_push_duration_ms)) for p, lb in ps],
-        "seconds",
-    )
-    out.add(
-        "logstash_stats_pipeline_queue_events",
-        "gauge",
-        "Events waiting in the pipeline's queue.",
-        [(lb, p.queue.events) for p, lb in ps],
-    )
-    out.add(
-        "logstash_stats_pipeline_queue_size_bytes",
-        "gauge",
-        "Size of the pipeline's persisted queue on disk.",
-        [(lb, p.queue.size_bytes) for p, lb in ps],
-        "bytes",
-    )
-    out.add(
-        "logstash_stats_pipeline_queue_max_size_bytes",
-        "gauge",
-        "Maximum size of the pipeline's persisted queue.",
-        [(lb, p.queue.max_size_bytes) for p, lb in ps],
-        "bytes",
-    )
-    dlqs = [(p.dlq, lb) for p, lb in ps if p.dlq is not None]
-    out.add(
-        "logstash_stats_pipeline_dead_letter_queue_size_bytes",
-        "gauge",
-        "Size of the pipeline's dead letter queue (an empty one reports 1 byte).",
-        [(lb, d.size_bytes) for d, lb in dlqs],
-        "bytes",
-    )
-    out.add(
-        "logstash_stats_pipeline_dead_letter_queue_max_size_bytes",
-        "gauge",
-        "Maximum size of the pipeline's dead letter queue.",
-        [(lb, d.max_size_bytes) for d, lb in dlqs],
-        "bytes",
-    )
-    out.add(
-        "logstash_stats_pipeline_dead_letter_queue_dropped_events_total",
-        "counter",
-        f"Events the full dead letter queue dropped, {raw}.",
-        [(lb, d.dropped_events) for d, lb in dlqs],
-    )
-    out.add(
-        "logstash_stats_pipeline_dead_letter_queue_expired_events_total",
-        "counter",
-        f"Events expired out of the dead letter queue, {raw}.",
-        [(lb, d.expired_events) for d, lb in dlqs],
-    )
-    out.add(
-        "logstash_stats_pipeline_reloads_successes_total",
-        "counter",
-        f"Successful reloads of the pipeline, {raw}.",
-        [(lb, p.reloads.successes) for p, lb in ps],
-    )
-    out.add(
-        "logstash_stats_pipeline_reloads_failures_total",
-        "counter",
-        f"Failed reloads of the pipeline, {raw}.",
-        [(lb, p.reloads.failures) for p, lb in ps],
-    )
-    out.add(
-        "logstash_stats_pipeline_worker_utilization_ratio",
-        "gauge",
-        "Current worker utilization of the pipeline (0-1, Logstash 8.x flow metrics).",
-        [(lb, _ratio(p.worker_utilization.current)) for p, lb in ps],
-    )
-    plugins = [
-        (
-            pl,
-            (
-                ("pipeline", p.id),
-                ("plugin_type", pl.kind),
-                ("plugin", pl.name),
-                ("plugin_id", pl.id),
-            ),
-        )
-        for p in s.pipelines
-        for pl in p.plugins
+    for row in NODE:
+        out.one(row.raw, row.kind, row.raw_help, _value_of(row, s), row.unit)
+    pipelines: list[tuple[PipelineStats, Labels]] = [
+        (p, (("pipeline", p.id),)) for p in s.pipelines
     ]
-    out.add(
-        "logstash_stats_pipeline_plugin_events_in_total",
-        "counter",
-        f"Events into the plugin, {raw}.",
-        [(lb, pl.events_in) for pl, lb in plugins],
-    )
-    out.add(
-        "logstash_stats_pipeline_plugin_events_out_total",
-        "counter",
-        f"Events out of the plugin, {raw}.",
-        [(lb, pl.events_out) for pl, lb in plugins],
-    )
-    out.add(
-        "logstash_stats_pipeline_plugin_events_duration_seconds_total",
-        "counter",
-        f"Time the plugin spent on events, {raw}.",
-        [(lb, _ms(pl.duration_ms)) for pl, lb in plugins],
-        "seconds",
-    )
-    out.add(
-        "logstash_stats_pipeline_plugin_failures_total",
-        "counter",
-        f"Failures the plugin reports (grok misses, output errors), {raw}.",
-        [(lb, pl.failures) for pl, lb in plugins],
-    )
-
-
-_NODE_CARRIED: tuple[tuple[str, str, str, int, str], ...] = (
-    # (metric, counter key tail, help, divisor to base unit, unit)
-    ("stashkit_events_in_total", "in", "Events received", 1, ""),
-    ("stashkit_events_filtered_total", "filtered", "Events through the filters", 1, ""),
-    ("stashkit_events_out_total", "out", "Events sent out", 1, ""),
-    (
-        "stashkit_events_duration_seconds_total",
-        "duration_ms",
-        "Time spent processing events",
-        1000,
-        "seconds",
-    ),
-    ("stashkit_reloads_successes_total", "reload_successes", "Successful reloads", 1, ""),
-    ("stashkit_reloads_failures_total", "reload_failures", "Failed reloads", 1, ""),
-)
-_PIPELINE_CARRIED: tuple[tuple[str, str, str, int, str], ...] = (
-    ("stashkit_pipeline_events_in_total", "in", "Events received by the pipeline", 1, ""),
-    (
-        "stashkit_pipeline_events_filtered_total",
-        "filtered",
-        "Events through the pipeline's filters",
-        1,
-        "",
-    ),
-    ("stashkit_pipeline_events_out_total", "out", "Events sent out by the pipeline", 1, ""),
-    (
-        "stashkit_pipeline_events_duration_seconds_total",
-        "duration_ms",
-        "Time the pipeline spent processing events",
-        1000,
-        "seconds",
-    ),
-    (
-        "stashkit_pipeline_reloads_failures_total",
-        "reload_failures",
-        "Failed reloads of the pipeline",
-        1,
-        "",
-    ),
-    (
-        "stashkit_pipeline_dead_letter_queue_dropped_events_total",
-        "dlq_dropped",
-        "Events the full dead letter queue dropped",
-        1,
-        "",
-    ),
-)
-_PLUGIN_CARRIED: tuple[tuple[str, str, str], ...] = (
-    ("stashkit_pipeline_plugin_events_in_total", "in", "Events into the plugin"),
-    ("stashkit_pipeline_plugin_events_out_total", "out", "Events out of the plugin"),
-    ("stashkit_pipeline_plugin_failures_total", "failures", "Failures of the output plugin"),
-)
-_CARRIED = "carried across Logstash restarts (monotonic while the sidecar runs)"
+    samples: list[tuple[Labels, float | int | None]]
+    for prow in PIPELINE:
+        samples = [(lb, _value_of(prow, p)) for p, lb in pipelines]
+        out.add(prow.raw, prow.kind, prow.raw_help, samples, prow.unit)
+    plugins = [(pl, _plugin_labels(p, pl)) for p in s.pipelines for pl in p.plugins]
+    for lrow in PLUGIN:
+        samples = [(lb, _value_of(lrow, pl)) for pl, lb in plugins]
+        out.add(lrow.raw, lrow.kind, lrow.raw_help, samples, lrow.unit)
 
 
 def _scaled(value: int | None, divisor: int) -> float | int | None:
@@ -440,82 +165,52 @@ def _scaled(value: int | None, divisor: int) -> float | int | None:
 
 
 def _carried(out: _Families, inp: MetricsInput) -> None:
+    """The carried twin of every keyed row, read from the store's carried totals."""
     totals = inp.totals
-    for name, tail, text, divisor, unit in _NODE_CARRIED:
-        value = _scaled(totals.get(("node", tail)), divisor)
-        out.one(name, "counter", f"{text}, {_CARRIED}.", value, unit)
-    out.one(
-        "stashkit_jvm_gc_collections_total",
-        "counter",
-        f"Garbage collections, {_CARRIED}.",
-        totals.get(("jvm", "gc_count")),
-    )
-    out.one(
-        "stashkit_jvm_gc_collection_seconds_total",
-        "counter",
-        f"Time spent in garbage collection, {_CARRIED}.",
-        _ms(totals.get(("jvm", "gc_time_ms"))),
-        "seconds",
-    )
-    latest = inp.latest
-    pipelines = latest.pipelines if latest is not None else ()
-    for name, tail, text, divisor, unit in _PIPELINE_CARRIED:
-        out.add(
-            name,
-            "counter",
-            f"{text}, {_CARRIED}.",
-            [
-                ((("pipeline", p.id),), _scaled(totals.get(("pipeline", p.id, tail)), divisor))
-                for p in pipelines
-            ],
-            unit,
-        )
-    plugins = [
-        (
-            ("plugin", p.id, pl.id),
-            (
-                ("pipeline", p.id),
-                ("plugin_type", pl.kind),
-                ("plugin", pl.name),
-                ("plugin_id", pl.id),
-            ),
-        )
-        for p in pipelines
-        for pl in p.plugins
-    ]
-    for name, tail, text in _PLUGIN_CARRIED:
-        out.add(
-            name,
-            "counter",
-            f"{text}, {_CARRIED}.",
-            [(lb, totals.get((*key, tail))) for key, lb in plugins],
-        )
-    rows = [((("log_type", r.key),), r) for r in inp.log_types]
+    for row in NODE:
+        if row.key is not None and row.carried is not None:
+            value = _scaled(totals.get((row.key_scope or "node", row.key)), row.divisor)
+            out.one(row.carried, "counter", row.full_carried_help, value, row.unit)
+    pipelines = inp.latest.pipelines if inp.latest is not None else ()
+    samples: list[tuple[Labels, float | int | None]]
+    for prow in PIPELINE:
+        if prow.key is None or prow.carried is None:
+            continue
+        samples = [
+            ((("pipeline", p.id),), _scaled(totals.get(("pipeline", p.id, prow.key)), prow.divisor))
+            for p in pipelines
+        ]
+        out.add(prow.carried, "counter", prow.full_carried_help, samples, prow.unit)
+    plugins = [(p, pl) for p in pipelines for pl in p.plugins]
+    for lrow in PLUGIN:
+        if lrow.key is None or lrow.carried is None:
+            continue
+        samples = [
+            (_plugin_labels(p, pl), totals.get(("plugin", p.id, pl.id, lrow.key)))
+            for p, pl in plugins
+        ]
+        out.add(lrow.carried, "counter", lrow.full_carried_help, samples, lrow.unit)
+    _log_types(out, inp)
+
+
+_LOG_TYPE_FAMILIES: tuple[tuple[str, str, str], ...] = (
+    ("stashkit_log_type_events_received_total", "received", "Events received per log type"),
+    ("stashkit_log_type_events_sent_total", "sent", "Events sent per log type"),
+    ("stashkit_log_type_events_dropped_total", "dropped",
+     "Events deliberately dropped per log type"),
+    ("stashkit_log_type_events_failed_total", "failed", "Output failures per log type"),
+)  # fmt: skip
+
+
+def _log_types(out: _Families, inp: MetricsInput) -> None:
     how = "per the catalog; shared outputs split by what each type received"
-    out.add(
-        "stashkit_log_type_events_received_total",
-        "counter",
-        f"Events received per log type ({how}), {_CARRIED}.",
-        [(lb, r.received) for lb, r in rows],
-    )
-    out.add(
-        "stashkit_log_type_events_sent_total",
-        "counter",
-        f"Events sent per log type ({how}), {_CARRIED}.",
-        [(lb, r.sent) for lb, r in rows],
-    )
-    out.add(
-        "stashkit_log_type_events_dropped_total",
-        "counter",
-        f"Events deliberately dropped per log type ({how}), {_CARRIED}.",
-        [(lb, r.dropped) for lb, r in rows],
-    )
-    out.add(
-        "stashkit_log_type_events_failed_total",
-        "counter",
-        f"Output failures per log type ({how}), {_CARRIED}.",
-        [(lb, r.failed) for lb, r in rows],
-    )
+    for name, attribute, text in _LOG_TYPE_FAMILIES:
+        out.add(
+            name,
+            "counter",
+            f"{text} ({how}), {CARRIED}.",
+            [((("log_type", r.key),), getattr(r, attribute)) for r in inp.log_types],
+        )
 
 
 def _sidecar(out: _Families, inp: MetricsInput) -> None:

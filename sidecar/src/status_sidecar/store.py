@@ -13,12 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .counters import CounterKey, counters_of
 from .model import HealthReport, NodeInfo, NodeStats
 
 if TYPE_CHECKING:
     from .logtype_totals import LogTypeTotals
 
-CounterKey = tuple[str, ...]
 
 # Upper bounds (seconds) of the poll duration histogram exposed at /metrics.
 POLL_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -90,39 +90,6 @@ class RestartEvent:
 class PollFailure:
     t: float
     reason: str
-
-
-def counters_of(stats: NodeStats) -> dict[CounterKey, int]:
-    """Every monotonic counter in a stats document, flattened. Unknown values are left out."""
-    out: dict[CounterKey, int] = {}
-
-    def put(key: CounterKey, value: int | None) -> None:
-        if value is not None:
-            out[key] = value
-
-    put(("node", "in"), stats.events.events_in)
-    put(("node", "filtered"), stats.events.filtered)
-    put(("node", "out"), stats.events.out)
-    put(("node", "duration_ms"), stats.events.duration_ms)
-    put(("jvm", "gc_count"), stats.jvm.gc_count)
-    put(("jvm", "gc_time_ms"), stats.jvm.gc_time_ms)
-    put(("node", "reload_successes"), stats.reloads.successes)
-    put(("node", "reload_failures"), stats.reloads.failures)
-    for p in stats.pipelines:
-        put(("pipeline", p.id, "in"), p.events.events_in)
-        put(("pipeline", p.id, "filtered"), p.events.filtered)
-        put(("pipeline", p.id, "out"), p.events.out)
-        put(("pipeline", p.id, "duration_ms"), p.events.duration_ms)
-        put(("pipeline", p.id, "reload_failures"), p.reloads.failures)
-        if p.dlq is not None:
-            put(("pipeline", p.id, "dlq_dropped"), p.dlq.dropped_events)
-        for plugin in p.plugins:
-            base = ("plugin", p.id, plugin.id)
-            put((*base, "in"), plugin.events_in)
-            put((*base, "out"), plugin.events_out)
-            if plugin.kind == "output":  # filter "failures" are parse misses, not lost events
-                put((*base, "failures"), plugin.failures)
-    return out
 
 
 def _restart_reason(prev: NodeStats, cur: NodeStats) -> str | None:
