@@ -5,9 +5,14 @@ is :data:`DEFAULT_FACTORIES`), so tests pass moto-backed sessions, an Azure clie
 local fake ARM endpoint, or httpx clients with their own transports.
 
 There is one retry layer, this one: boto3 clients are made with ``max_attempts=1`` and Azure
-clients with ``retry_total=0``, and :func:`call_with_backoff` retries transient failures
-(throttling, 5xx, connection errors) with exponential backoff and logs each retry. A retry the
-operator cannot see is a wait they cannot explain.
+clients with ``retry_total=0``, and :func:`call_with_backoff` retries transient failures with
+exponential backoff and logs each retry. A retry the operator cannot see is a wait they cannot
+explain. What counts as transient is the SDKs' own judgement, not a list kept here: for AWS,
+botocore's standard retry mode (the checkers of ``botocore.retries.standard``: its throttling
+and transient error codes, 500/502/503/504, 429, connection errors); for Azure,
+azure-core's ``RetryPolicy`` status codes. A server's ``Retry-After`` (Azure's, also in
+milliseconds, and Kubernetes') stretches the wait to what it asked for, up to
+:attr:`Backoff.max_retry_after`.
 
 boto3 and the Azure SDK are imported when a factory is called, not when the CLI starts, so
 ``stashkit --help`` and ``stashkit render`` stay fast.
@@ -15,9 +20,12 @@ boto3 and the Azure SDK are imported when a factory is called, not when the CLI 
 
 from __future__ import annotations
 
+import email.utils
+import math
 import os
 import random
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -39,27 +47,13 @@ __all__ = [
     "call_with_backoff",
     "describe_error",
     "is_transient",
+    "retry_after",
 ]
 
 T = TypeVar("T")
 
 Sleep = Callable[[float], bool]
 """Sleeps up to the given seconds; returns False when the wait was cut short by a stop request."""
-
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestLimitExceeded",
-        "TooManyRequestsException",
-        "RequestThrottled",
-        "SlowDown",
-        "ServiceUnavailable",
-        "InternalError",
-        "InternalFailure",
-    }
-)
 
 
 class CloudError(StashkitError):
@@ -72,13 +66,15 @@ class Stopped(StashkitError):
 
 @dataclass(frozen=True)
 class Backoff:
-    """Exponential backoff: ``base * factor**n`` seconds, at most ``cap``, with ±``jitter``."""
+    """Exponential backoff: ``base * factor**n`` seconds, at most ``cap``, with ±``jitter``; a
+    server's ``Retry-After`` is honoured up to ``max_retry_after`` seconds."""
 
     attempts: int = 4
     base: float = 1.0
     factor: float = 2.0
     cap: float = 30.0
     jitter: float = 0.2
+    max_retry_after: float = 300.0
 
     def delay(self, retry: int, rand: Callable[[], float] = random.random) -> float:
         """Seconds to wait before retry number ``retry`` (0 for the first retry)."""
@@ -87,34 +83,111 @@ class Backoff:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Whether trying the same call again may succeed: throttling, 5xx, a dropped connection."""
-    try:
-        from botocore.exceptions import ClientError, HTTPClientError, ReadTimeoutError
-        from botocore.exceptions import ConnectionError as BotoConnectionError
-    except ImportError:  # pragma: no cover - boto3 is a dependency
-        pass
-    else:
-        if isinstance(exc, ClientError):
-            error = exc.response.get("Error", {})
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            return error.get("Code", "") in THROTTLING_CODES or int(status) >= 500
-        if isinstance(exc, BotoConnectionError | HTTPClientError | ReadTimeoutError):
-            return True
-    try:
-        from azure.core.exceptions import HttpResponseError, ServiceRequestError
-    except ImportError:  # pragma: no cover - azure-core is a dependency
-        pass
-    else:
-        if isinstance(exc, ServiceRequestError):
-            return True
-        if isinstance(exc, HttpResponseError) and exc.status_code is not None:
-            return exc.status_code is not None and (
-                exc.status_code >= 500 or exc.status_code in (408, 429)
-            )
-    kube = _kube_transient(exc)
-    if kube is not None:
-        return kube
+    """Whether trying the same call again may succeed, as the SDK that raised ``exc`` judges it
+    (throttling, a transient server error, a dropped connection)."""
+    for judge in (_aws_transient, _azure_transient, _kube_transient):
+        verdict = judge(exc)
+        if verdict is not None:
+            return verdict
     return isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError)
+
+
+def _aws_transient(exc: BaseException) -> bool | None:
+    """botocore's standard retry mode on ``exc``; None when it is not a botocore error."""
+    try:
+        from botocore.retries import standard
+    except ImportError:  # pragma: no cover - boto3 is a dependency
+        return None
+    context = _aws_retry_context(exc)
+    if context is None:
+        return None
+    # StandardRetryConditions without its attempt count (ours) and its checks that need the
+    # operation's model (modelled retryable errors, STS's IdP and DynamoDB's checksum errors).
+    checkers: list[Any] = [
+        standard.TransientRetryableChecker(),
+        standard.ThrottledRetryableChecker(),
+    ]
+    # An unmodelled 429 (botocore 1.44; its stubs do not know the class yet).
+    status_checker = getattr(standard, "ThrottlingStatusCodeChecker", None)
+    if status_checker is not None:
+        checkers.append(status_checker())
+    elif context.http_response is not None and context.http_response.status_code == 429:
+        return True
+    return bool(standard.OrRetryChecker(checkers).is_retryable(context))
+
+
+def _aws_retry_context(exc: BaseException) -> Any:
+    """botocore's view of a failed attempt (``RetryContext``), or None for a non-botocore error."""
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
+    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.retries.standard import RetryContext
+
+    if isinstance(exc, ClientError):
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        response = AWSResponse("", status, HTTPHeaders(), None) if status else None
+        return RetryContext(attempt_number=1, parsed_response=exc.response, http_response=response)
+    if isinstance(exc, BotoCoreError):
+        return RetryContext(attempt_number=1, caught_exception=exc)
+    return None
+
+
+def _azure_transient(exc: BaseException) -> bool | None:
+    """azure-core's own judgement (its RetryPolicy's status codes); None when not an Azure
+    error."""
+    try:
+        from azure.core.exceptions import AzureError, HttpResponseError, ServiceRequestError
+        from azure.core.pipeline.policies import RetryPolicy
+    except ImportError:  # pragma: no cover - azure-core is a dependency
+        return None
+    if isinstance(exc, ServiceRequestError):
+        return True  # the request never reached the service (DNS, connect, TLS)
+    if isinstance(exc, HttpResponseError) and exc.status_code is not None:
+        return exc.status_code in RetryPolicy._RETRY_CODES
+    if isinstance(exc, AzureError):
+        return False
+    return None
+
+
+def retry_after(exc: BaseException, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds the server asked to wait before a retry (``Retry-After`` as seconds or an HTTP
+    date, or Azure's ``retry-after-ms`` / ``x-ms-retry-after-ms``); None when it did not say."""
+    headers = {k.lower(): v for k, v in _response_headers(exc).items()}
+    for name, unit in (
+        ("retry-after", 1.0),
+        ("retry-after-ms", 1e-3),
+        ("x-ms-retry-after-ms", 1e-3),
+    ):
+        raw = str(headers.get(name, "")).strip()
+        if not raw:
+            continue
+        seconds = _seconds(raw, now)
+        if seconds is not None:
+            return max(seconds * unit, 0.0)
+    return None
+
+
+def _seconds(raw: str, now: Callable[[], float]) -> float | None:
+    try:
+        value = float(raw)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            return None
+        return when.timestamp() - now()
+    return value if math.isfinite(value) else None
+
+
+def _response_headers(exc: BaseException) -> Mapping[str, str]:
+    """The HTTP response headers an SDK error carries (Azure, Kubernetes), else none."""
+    response = getattr(exc, "response", None)  # azure.core.exceptions.HttpResponseError
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        headers = getattr(exc, "headers", None)  # kubernetes.client.exceptions.ApiException
+    try:
+        return dict(headers.items()) if headers is not None else {}
+    except (AttributeError, TypeError):
+        return {}
 
 
 def _kube_transient(exc: BaseException) -> bool | None:
@@ -204,9 +277,14 @@ def call_with_backoff(
             if not is_transient(exc) or attempt == backoff.attempts - 1:
                 raise
             delay = backoff.delay(attempt, rand)
+            asked = retry_after(exc)
+            note = ""
+            if asked is not None and asked > delay:
+                delay = min(asked, backoff.max_retry_after)
+                note = " (the server's Retry-After)"
             log(
                 f"{what}: {describe_error(exc)}; retry {attempt + 1}/{backoff.attempts - 1} "
-                f"in {delay:.1f} s"
+                f"in {delay:.1f} s{note}"
             )
             if not sleep(delay):
                 raise Stopped(f"{what}: stopped while waiting to retry") from exc
