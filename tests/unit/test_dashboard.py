@@ -383,3 +383,21 @@ def test_times_should_be_shown_in_utc() -> None:
     assert dashboard.fmt_time(None) == "—"
     assert dashboard.fmt_time("yesterday") == "yesterday"
     assert dashboard.fmt_percent(36.4) == "36 %"
+
+
+def test_the_heap_tile_should_turn_where_health_does() -> None:
+    stats = {"jvm": {"heap_used_percent": 80.0, "heap_max_bytes": 1 << 30}}
+    heap = {t.key: t for t in dashboard.kpi_tiles(stats, heap_percent=75)}["heap"]
+    assert heap.tone == "bad"
+    heap = {t.key: t for t in dashboard.kpi_tiles(stats, heap_percent=90)}["heap"]
+    assert heap.tone == ""
+
+
+def test_every_live_region_should_have_an_id_the_script_can_swap(client: TestClient) -> None:
+    html = client.get("/").text
+    tags = re.findall(r"<[a-z]+[^>]*\sdata-live[\s>][^>]*>|<[a-z]+[^>]*\sdata-live>", html)
+    ids = [re.search(r'\sid="([^"]+)"', tag) for tag in tags]
+    assert len(tags) == 8 and all(ids)
+    assert len({m.group(1) for m in ids if m}) == len(tags)
+    ranges = re.findall(r'data-range="(\w+)" data-seconds="(\d+)"', html)
+    assert dict(ranges) == {"1h": "3600", "6h": "21600", "12h": "43200", "24h": "86400"}

@@ -54,7 +54,7 @@ SECURITY_HEADERS: Mapping[str, str] = {
 
 
 # --------------------------------------------------------------------------------------------
-# Formatting (the script mirrors these so a refresh looks like the first paint)
+# Formatting (the page's only formatters: the script refreshes by asking for the page again)
 # --------------------------------------------------------------------------------------------
 
 
@@ -139,8 +139,34 @@ class Tile:
     tone: str = ""  # "", "warn" or "bad"
 
 
-def kpi_tiles(stats: Mapping[str, object]) -> list[Tile]:
-    """The KPI tiles of the first paint, in page order (dashboard.js builds the same ones)."""
+FD_WARN_PERCENT = 80.0  # open files as a share of the limit that turns the tile amber
+
+
+@dataclass(frozen=True, slots=True)
+class RangeView:
+    """A history range as the chart shows it (the seconds are views.HISTORY_RANGES')."""
+
+    key: str
+    label: str
+    name: str
+    tick_s: int
+
+    @property
+    def seconds(self) -> int:
+        return views.HISTORY_RANGES[self.key]
+
+
+RANGE_VIEWS: tuple[RangeView, ...] = (
+    RangeView("1h", "1 h", "hour", 600),
+    RangeView("6h", "6 h", "6 hours", 3600),
+    RangeView("12h", "12 h", "12 hours", 7200),
+    RangeView("24h", "24 h", "24 hours", 4 * 3600),
+)
+
+
+def kpi_tiles(stats: Mapping[str, object], heap_percent: float = 90.0) -> list[Tile]:
+    """The KPI tiles, in page order; the page is refreshed by rendering them again. The heap
+    tile turns red where health turns degraded (HEALTH_HEAP_PERCENT)."""
     heap = _number(_at(stats, "jvm", "heap_used_percent"))
     fds = _number(_at(stats, "process", "open_fds"))
     max_fds = _number(_at(stats, "process", "max_fds"))
@@ -179,7 +205,7 @@ def kpi_tiles(stats: Mapping[str, object]) -> list[Tile]:
             "JVM heap",
             fmt_percent(heap),
             f"of {fmt_bytes(_at(stats, 'jvm', 'heap_max_bytes'))}",
-            "bad" if heap is not None and heap >= 90 else "",
+            "bad" if heap is not None and heap > heap_percent else "",
         ),
         Tile("cpu", "CPU", fmt_percent(_at(stats, "process", "cpu_percent")), "Logstash process"),
         Tile(
@@ -187,7 +213,7 @@ def kpi_tiles(stats: Mapping[str, object]) -> list[Tile]:
             "Open files",
             fmt_int(fds),
             f"of {fmt_int(max_fds)}",
-            "warn" if fd_share is not None and fd_share >= 80 else "",
+            "warn" if fd_share is not None and fd_share >= FD_WARN_PERCENT else "",
         ),
         Tile(
             "restarts",
@@ -231,12 +257,18 @@ def _refresh_seconds(stats: Mapping[str, object]) -> float:
     return max(MIN_REFRESH_S, poll or MIN_REFRESH_S)
 
 
-def render(stats: Mapping[str, object], version: str, access_mode: str = "tokens") -> str:
+def render(
+    stats: Mapping[str, object],
+    version: str,
+    access_mode: str = "tokens",
+    heap_percent: float = 90.0,
+) -> str:
     log_types = _at(stats, "log_types")
     pipelines = _at(stats, "pipelines")
     context: dict[str, Any] = {
         "stats": stats,
-        "tiles": kpi_tiles(stats),
+        "tiles": kpi_tiles(stats, heap_percent),
+        "ranges": RANGE_VIEWS,
         "log_types": log_types if isinstance(log_types, Sequence) else [],
         "pipelines": pipelines if isinstance(pipelines, Sequence) else [],
         "refresh_ms": round(_refresh_seconds(stats) * 1000),
@@ -252,7 +284,12 @@ async def index(request: Request) -> Response:
     sidecar: Sidecar = request.app.state.sidecar
     # The same redacted bytes /api/stats serves: one document, one redaction.
     stats = json.loads((await views.stats_rendered(sidecar)).body)
-    body = render(stats, sidecar.version, access_mode=sidecar.access.mode)
+    body = render(
+        stats,
+        sidecar.version,
+        access_mode=sidecar.access.mode,
+        heap_percent=sidecar.settings.heap_percent,
+    )
     headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
     return Response(encode_text(body), media_type="text/html; charset=utf-8", headers=headers)
 

@@ -1,8 +1,11 @@
-/* stashkit status sidecar dashboard: refreshes the server-rendered page from the JSON API.
+/* stashkit status sidecar dashboard: the server renders, this script refreshes what it renders.
  *
- * No framework, no build step, no third-party code. Everything that comes from the API is
- * written with textContent / setAttribute, never parsed as markup, so a hostile log line or
- * plugin id stays text. Settings come from data- attributes on <body> (the CSP forbids inline script).
+ * Every refresh fetches the page again and swaps in its live regions ([data-live]): health,
+ * facts, KPI tiles and the tables are rendered (and escaped) by the server only, one renderer.
+ * What only a browser can do stays here: the chart, the log viewer, hot threads. Text from the
+ * API that this script shows is written with textContent / setAttribute, never parsed as markup.
+ * No framework, no build step, no third-party code. Settings come from data- attributes (the CSP
+ * forbids inline script); the history ranges from the range buttons the server renders.
  */
 (() => {
   "use strict";
@@ -16,15 +19,15 @@
   const MIN_REFRESH_MS = 2000;
   const FETCH_TIMEOUT_MS = 15000;
   const SVG_NS = "http://www.w3.org/2000/svg";
-  const STATUS_LABELS = {
-    starting: "Starting",
-    healthy: "Healthy",
-    degraded: "Degraded",
-    unhealthy: "Unhealthy",
-  };
-  const RANGES = { "1h": 3600, "6h": 6 * 3600, "12h": 12 * 3600, "24h": 24 * 3600 };
-  const RANGE_NAMES = { "1h": "hour", "6h": "6 hours", "12h": "12 hours", "24h": "24 hours" };
-  const X_TICK_S = { "1h": 600, "6h": 3600, "12h": 7200, "24h": 4 * 3600 };
+  // The history ranges, as the server declares them on its range buttons.
+  const RANGES = {};
+  const RANGE_NAMES = {};
+  const X_TICK_S = {};
+  for (const button of doc.querySelectorAll("#range-buttons button[data-range]")) {
+    RANGES[button.dataset.range] = Number(button.dataset.seconds);
+    RANGE_NAMES[button.dataset.range] = button.dataset.name;
+    X_TICK_S[button.dataset.range] = Number(button.dataset.tick);
+  }
 
   let refreshMs = Math.max(MIN_REFRESH_MS, Number(body.dataset.refreshMs) || 10000);
 
@@ -64,33 +67,7 @@
   const fmtInt = (v) => (isNum(v) ? NF0.format(Math.round(v)) : DASH);
   const fmtRate = (v) =>
     isNum(v) ? (Math.abs(v) < 100 ? NF1.format(v) : NF0.format(Math.round(v))) : DASH;
-  const fmtPercent = (v) => (isNum(v) ? `${NF0.format(v)} %` : DASH);
-
-  function fmtBytes(v) {
-    if (!isNum(v)) return DASH;
-    let n = v;
-    for (const unit of ["B", "KiB", "MiB", "GiB"]) {
-      if (Math.abs(n) < 1024 || unit === "GiB") {
-        return unit === "B" ? `${NF0.format(n)} B` : `${NF1.format(n)} ${unit}`;
-      }
-      n /= 1024;
-    }
-    return DASH;
-  }
-
-  function fmtDuration(v) {
-    if (!isNum(v)) return DASH;
-    const s = Math.floor(v);
-    const d = Math.floor(s / 86400);
-    const h = Math.floor((s % 86400) / 3600);
-    const m = Math.floor((s % 3600) / 60);
-    if (d) return `${d} d ${h} h`;
-    if (h) return `${h} h ${m} min`;
-    if (m) return `${m} min ${s % 60} s`;
-    return `${s % 60} s`;
-  }
-
-  /** ISO string or Date -> "YYYY-MM-DD HH:MM:SS UTC" (the server renders the same). */
+  /** A Date -> "YYYY-MM-DD HH:MM:SS UTC" (the server writes its times the same way). */
   function fmtTime(value) {
     if (!value) return DASH;
     const date = value instanceof Date ? value : new Date(value);
@@ -110,7 +87,6 @@
   }
   const trim = (v) => String(Number(v.toFixed(2)));
 
-  const at = (obj, ...path) => path.reduce((o, k) => (o && typeof o === "object" ? o[k] : undefined), obj);
 
   async function fetchOrThrow(url, accept) {
     const controller = new AbortController();
@@ -145,250 +121,6 @@
 
   const getJSON = async (url) => (await fetchOrThrow(url, "application/json")).json();
   const getText = async (url) => (await fetchOrThrow(url, "text/plain")).text();
-
-  // ---- health banner and facts -------------------------------------------------------------
-
-  function renderHealth(stats) {
-    const health = stats.health || {};
-    const status = health.status || "unknown";
-    const label = STATUS_LABELS[status] || status;
-    const banner = $("health");
-    const before = banner.dataset.status || null;
-    if (before !== null && before !== status) {
-      $("health-announce").textContent = `Logstash health changed to ${label}.`;
-    }
-    banner.dataset.status = status;
-    banner.className = `banner status-${status}`;
-    $("health-status").textContent = label;
-    doc.title = `${label} · Logstash status`;
-
-    let since = "";
-    if (health.since) {
-      since = `since ${fmtTime(health.since)}`;
-      if (health.previous) since += ` (was ${health.previous})`;
-    }
-    $("health-since").textContent = since;
-
-    const reasons = (health.reasons || []).map((r) => el("li", null, String(r)));
-    if (!reasons.length) reasons.push(el("li", { class: "banner-ok" }, "All checks pass."));
-    $("health-reasons").replaceChildren(...reasons);
-
-    const logstash = stats.logstash || {};
-    const side = stats.sidecar || {};
-    const unreachable = logstash.reachable === false;
-    $("unreachable").hidden = !unreachable;
-    if (unreachable) {
-      $("unreachable-detail").textContent = side.last_poll_at
-        ? `Figures below are from the last successful poll at ${fmtTime(side.last_poll_at)}.`
-        : `No successful poll of ${logstash.api_url || "the Logstash API"} yet.`;
-    }
-    return unreachable;
-  }
-
-  function renderFacts(stats) {
-    const logstash = stats.logstash || {};
-    const output = stats.output || {};
-    const side = stats.sidecar || {};
-    let ls = "not reached yet";
-    if (logstash.version) {
-      ls = logstash.version;
-      if (isNum(logstash.uptime_s)) ls += ` · up ${fmtDuration(logstash.uptime_s)}`;
-    }
-    $("fact-logstash").textContent = ls;
-    $("fact-api").textContent = logstash.api_url || DASH;
-    const pill = $("fact-reachable");
-    pill.textContent = logstash.reachable ? "reachable" : "unreachable";
-    pill.className = `pill ${logstash.reachable ? "pill-ok" : "pill-bad"}`;
-    let out = output.label || output.type || "not detected yet";
-    if (output.destination) out += ` → ${output.destination}`;
-    $("fact-output").textContent = out;
-    $("fact-profile").textContent = stats.log_profile || DASH;
-    $("types-profile").textContent = stats.log_profile || DASH;
-    let sidecar = `polls every ${fmtRate(side.poll_interval_s)} s`;
-    if (side.last_poll_at) sidecar += ` · last poll ${fmtTime(side.last_poll_at)}`;
-    $("fact-sidecar").textContent = sidecar;
-  }
-
-  // ---- KPI tiles (same list as dashboard.kpi_tiles on the server) --------------------------
-
-  function tilesOf(stats) {
-    const heap = at(stats, "jvm", "heap_used_percent");
-    const fds = at(stats, "process", "open_fds");
-    const maxFds = at(stats, "process", "max_fds");
-    const queueType = at(stats, "queue", "type");
-    const dlqEnabled = at(stats, "dlq", "enabled") === true;
-    const dlqBytes = at(stats, "dlq", "bytes");
-    const restarts = isNum(stats.restarts) ? stats.restarts : 0;
-    const fdShare = isNum(fds) && isNum(maxFds) && maxFds ? (fds / maxFds) * 100 : null;
-    const ev = stats.events || {};
-    return [
-      ["input_eps", fmtRate(ev.input_eps), "events/s now", ""],
-      ["output_eps", fmtRate(ev.output_eps), "events/s now", ""],
-      ["input_eps_1h", fmtRate(ev.input_eps_1h), "avg/s", ""],
-      ["output_eps_1h", fmtRate(ev.output_eps_1h), "avg/s", ""],
-      ["events_in", fmtInt(ev.in), "since start", ""],
-      ["events_out", fmtInt(ev.out), "since start", ""],
-      [
-        "queue",
-        fmtInt(at(stats, "queue", "events")),
-        typeof queueType === "string" ? `events, ${queueType}` : "events",
-        "",
-      ],
-      [
-        "dlq",
-        dlqEnabled ? fmtBytes(dlqBytes) : "off",
-        dlqEnabled ? "on disk" : "not enabled",
-        dlqEnabled && isNum(dlqBytes) && dlqBytes > 1 ? "warn" : "",
-      ],
-      [
-        "heap",
-        fmtPercent(heap),
-        `of ${fmtBytes(at(stats, "jvm", "heap_max_bytes"))}`,
-        isNum(heap) && heap >= 90 ? "bad" : "",
-      ],
-      ["cpu", fmtPercent(at(stats, "process", "cpu_percent")), "Logstash process", ""],
-      ["fds", fmtInt(fds), `of ${fmtInt(maxFds)}`, isNum(fdShare) && fdShare >= 80 ? "warn" : ""],
-      ["restarts", fmtInt(restarts), "since the sidecar started", restarts ? "warn" : ""],
-    ];
-  }
-
-  function renderTiles(stats) {
-    for (const [key, value, sub, tone] of tilesOf(stats)) {
-      const tile = doc.querySelector(`.tile[data-kpi="${key}"]`);
-      if (!tile) continue;
-      tile.className = tone ? `tile tile-${tone}` : "tile";
-      tile.querySelector(".tile-value").textContent = value;
-      tile.querySelector(".tile-sub").textContent = sub;
-    }
-  }
-
-  // ---- tables ------------------------------------------------------------------------------
-
-  function emptyRow(columns, text) {
-    return el("tr", { class: "row-empty" }, el("td", { colspan: columns }, text));
-  }
-
-  function renderLogTypes(rows) {
-    const body = $("log-types-body");
-    $("estimated-note").hidden = !rows.some((row) => row.estimated);
-    if (!rows.length) {
-      body.replaceChildren(
-        emptyRow(7, "No figures yet: they appear after the first successful poll of Logstash."),
-      );
-      return;
-    }
-    body.replaceChildren(
-      ...rows.map((row) => {
-        const classes = [];
-        if (!row.in_profile) classes.push("row-dim");
-        if (row.type === "other") classes.push("row-other");
-        const label = el(
-          "th",
-          { scope: "row" },
-          String(row.label || row.type),
-          row.in_profile ? null : " ",
-          row.in_profile ? null : el("span", { class: "tag" }, "not in profile"),
-        );
-        if (row.type === "other" && Array.isArray(row.plugin_ids) && row.plugin_ids.length) {
-          const ids = row.plugin_ids.slice(0, 20).join(", ");
-          const more = row.plugin_ids.length > 20 ? ` and ${row.plugin_ids.length - 20} more` : "";
-          label.setAttribute("title", `Plugin ids the catalog does not know: ${ids}${more}`);
-        }
-        const sent = el("td", { class: "num" });
-        if (row.estimated) {
-          sent.append(
-            el(
-              "abbr",
-              {
-                class: "est",
-                title:
-                  "estimated: a shared output's count, split by each type's share of received events",
-              },
-              "≈",
-            ),
-            " ",
-          );
-        }
-        sent.append(fmtInt(row.sent));
-        const dropped = el("td", { class: "num" }, fmtInt(row.dropped));
-        const reasons = Object.entries(row.drop_reasons || {});
-        if (reasons.length) {
-          dropped.append(
-            el(
-              "ul",
-              { class: "reasons" },
-              ...reasons.map(([reason, count]) => el("li", null, `${reason}: ${fmtInt(count)}`)),
-            ),
-          );
-        }
-        return el(
-          "tr",
-          { class: classes.join(" ") || null, "data-type": row.type },
-          label,
-          el("td", { class: "num" }, fmtInt(row.received)),
-          sent,
-          dropped,
-          el("td", { class: row.failed ? "num cell-bad" : "num" }, fmtInt(row.failed)),
-          el("td", { class: "num" }, fmtRate(row.eps)),
-          el("td", { class: "num" }, fmtRate(row.sent_eps)),
-        );
-      }),
-    );
-  }
-
-  function renderPipelines(pipelines) {
-    $("pipelines-card").hidden = pipelines.length < 2;
-    if (pipelines.length < 2) return;
-    $("pipelines-body").replaceChildren(
-      ...pipelines.map((p) => {
-        const queue = el("td", { class: "num" }, fmtInt(at(p, "queue", "events")));
-        const queueType = at(p, "queue", "type");
-        if (queueType) queue.append(" ", el("span", { class: "unit" }, String(queueType)));
-        const failures = at(p, "reloads", "failures");
-        const reloadCell = el("td", { class: failures ? "num cell-bad" : "num" }, fmtInt(failures));
-        const lastError = at(p, "reloads", "last_error");
-        if (lastError) reloadCell.setAttribute("title", String(lastError));
-        return el(
-          "tr",
-          null,
-          el("th", { scope: "row" }, String(p.id)),
-          el("td", { class: "num" }, fmtInt(at(p, "events", "in"))),
-          el("td", { class: "num" }, fmtInt(at(p, "events", "out"))),
-          el("td", { class: "num" }, fmtRate(p.input_eps)),
-          el("td", { class: "num" }, fmtRate(p.output_eps)),
-          queue,
-          el("td", { class: "num" }, fmtBytes(p.dlq_bytes)),
-          el("td", { class: "num" }, fmtPercent(p.worker_utilization)),
-          reloadCell,
-        );
-      }),
-    );
-  }
-
-  function renderConfig(config) {
-    const body = $("config-body");
-    if (!config.length) {
-      const td = el("td", { colspan: 6 }, "Not known yet: read from Logstash's ");
-      td.append(el("code", null, "/_node"), " once it answers.");
-      body.replaceChildren(el("tr", { class: "row-empty" }, td));
-      return;
-    }
-    const dlq = (v) => (v === true ? "enabled" : v === false ? "disabled" : DASH);
-    body.replaceChildren(
-      ...config.map((c) =>
-        el(
-          "tr",
-          null,
-          el("th", { scope: "row" }, String(c.pipeline)),
-          el("td", { class: "num" }, fmtInt(c.workers)),
-          el("td", { class: "num" }, fmtInt(c.batch_size)),
-          el("td", { class: "num" }, isNum(c.batch_delay_ms) ? `${fmtInt(c.batch_delay_ms)} ms` : DASH),
-          el("td", null, c.queue_type ? String(c.queue_type) : DASH),
-          el("td", null, dlq(c.dlq_enabled)),
-        ),
-      ),
-    );
-  }
 
   // ---- chart -------------------------------------------------------------------------------
 
@@ -795,19 +527,29 @@
   let timer = 0;
   let lastOk = null;
   let fetchFailing = false;
-  let logstashUnreachable = false;
+  let logstashUnreachable = !$("unreachable").hidden;
 
-  function render(stats) {
-    logstashUnreachable = renderHealth(stats);
-    renderFacts(stats);
-    renderTiles(stats);
-    renderLogTypes(Array.isArray(stats.log_types) ? stats.log_types : []);
-    renderPipelines(Array.isArray(stats.pipelines) ? stats.pipelines : []);
-    renderConfig(Array.isArray(stats.config) ? stats.config : []);
-    const checked = Date.parse(at(stats, "health", "checked_at"));
+  /** Swap the live regions of the freshly rendered page in; the rest of the page stays. */
+  function render(page) {
+    const fresh = new DOMParser().parseFromString(page, "text/html");
+    const banner = $("health");
+    const before = banner ? banner.dataset.status : null;
+    for (const region of fresh.querySelectorAll("[data-live]")) {
+      const current = doc.getElementById(region.id);
+      if (current) current.replaceWith(doc.importNode(region, true));
+    }
+    const health = $("health");
+    const status = health.dataset.status;
+    if (before && before !== status) {
+      $("health-announce").textContent =
+        `Logstash health changed to ${$("health-status").textContent.trim()}.`;
+    }
+    doc.title = fresh.title;
+    const checked = Date.parse(health.dataset.checkedAt);
     chart.now = Number.isFinite(checked) ? checked : Date.now();
-    const poll = at(stats, "sidecar", "poll_interval_s");
-    if (isNum(poll)) refreshMs = Math.max(MIN_REFRESH_MS, poll * 1000);
+    const every = Number(health.dataset.refreshMs);
+    if (isNum(every) && every > 0) refreshMs = Math.max(MIN_REFRESH_MS, every);
+    return !$("unreachable").hidden;
   }
 
   let ticking = false;
@@ -827,11 +569,11 @@
   async function refreshAll() {
     const updated = $("updated-text");
     const alert = $("fetch-error");
-    let stats;
+    let page;
     try {
-      stats = await getJSON(`${API}stats`);
+      page = await (await fetchOrThrow("./", "text/html")).text();
     } catch (error) {
-      stats = null;
+      page = null;
       fetchFailing = true;
       const since = lastOk
         ? `Showing data from ${fmtClock(lastOk)} UTC`
@@ -843,11 +585,11 @@
       $("updated").classList.add("is-stale");
       updated.textContent = `Update failed at ${fmtClock(Date.now())} UTC`;
     }
-    if (stats !== null) {
+    if (page !== null) {
       try {
-        render(stats);
+        logstashUnreachable = render(page);
       } catch (error) {
-        console.error("dashboard: cannot display /api/stats", error);
+        console.error("dashboard: cannot display the refreshed page", error);
       }
       lastOk = Date.now();
       fetchFailing = false;
