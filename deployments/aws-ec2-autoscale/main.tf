@@ -8,6 +8,9 @@ module "decisions" {
   source = "../../modules/stashkit-decisions"
 
   output_type               = var.output_type
+  log_profile               = var.log_profile
+  logstash_image            = var.logstash_image
+  logstash_secrets          = var.logstash_secrets
   sidecar_image             = var.sidecar_image
   sidecar_port              = var.sidecar_port
   sidecar_health_port       = var.sidecar_health_port
@@ -40,10 +43,11 @@ module "host" {
   sidecar_enabled            = module.decisions.sidecar_enabled
   sidecar_health_port        = module.decisions.sidecar_health_port
   sidecar_token_version      = var.sidecar_token_version
-  logstash_secrets           = var.logstash_secrets
+  logstash_secrets           = module.decisions.logstash_secrets
   logstash_secrets_version   = var.logstash_secrets_version
-  required_secrets           = keys(module.decisions.tls_secret_files)
   kms_key_arn                = var.kms_key_arn
+  instance_type              = var.instance_type
+  root_volume_size           = var.root_volume_size
   architecture               = var.architecture
   ami_id                     = var.ami_id
   ecr_repository_arns        = var.ecr_repository_arns
@@ -61,23 +65,13 @@ module "nlb" {
   enable_deletion_protection = var.enable_deletion_protection
 }
 
-locals {
-  instance_tags = {
-    Name                   = "${var.name}-logstash"
-    "stashkit:output-type" = module.decisions.output_type
-    "stashkit:log-profile" = var.log_profile
-    "stashkit:logstash"    = var.logstash_image
-    "stashkit:sidecar"     = module.decisions.sidecar_enabled ? var.sidecar_image : "disabled"
-  }
-}
-
 # Every change of what instances boot with (rendered files, sidecar image, AMI) makes a new
 # version, and the group's instance refresh rolls it out.
 resource "aws_launch_template" "this" {
   name_prefix            = "${var.name}-logstash-"
   description            = "stashkit ${var.name}: Logstash host"
   image_id               = module.host.ami_id
-  instance_type          = var.instance_type
+  instance_type          = module.host.instance_type
   key_name               = var.key_name
   user_data              = module.host.user_data_base64
   vpc_security_group_ids = [module.host.security_group_id]
@@ -102,7 +96,7 @@ resource "aws_launch_template" "this" {
       encrypted             = "true"
       kms_key_id            = var.kms_key_arn
       volume_type           = "gp3"
-      volume_size           = var.root_volume_size
+      volume_size           = module.host.root_volume_size
       delete_on_termination = "true"
     }
   }
@@ -113,7 +107,7 @@ resource "aws_launch_template" "this" {
 
   tag_specifications {
     resource_type = "instance"
-    tags          = local.instance_tags
+    tags          = merge({ Name = "${var.name}-logstash" }, module.decisions.labels)
   }
 
   tag_specifications {

@@ -1,21 +1,10 @@
 ################################################################################
-# Written by `stashkit render` (stashkit.auto.tfvars.json)
+# Written by `stashkit render` into stashkit.auto.tfvars.json, from the config. Validated once,
+# by modules/stashkit-decisions (its error messages name these variables).
 ################################################################################
 
-variable "name" {
-  description = "Prefix for every resource name (lower-case letters, digits and hyphens; starts with a letter)."
-  type        = string
-  default     = "stashkit"
-  nullable    = false
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
-    error_message = "name must match ^[a-z][a-z0-9-]{1,30}$ (2 to 31 lower-case letters, digits or hyphens, starting with a letter)."
-  }
-}
-
 variable "output_type" {
-  description = "Where Logstash forwards the logs: splunk-hec, azure-log-ingestion, dynatrace, dynatrace-logs, dynatrace-metrics, zabbix, elasticsearch or webhook-test (validated by stashkit-decisions)."
+  description = "Where Logstash forwards the logs (one of stashkit-decisions' output types)."
   type        = string
   nullable    = false
 }
@@ -25,22 +14,12 @@ variable "log_profile" {
   type        = string
   default     = "all"
   nullable    = false
-
-  validation {
-    condition     = contains(["all", "security", "networking"], var.log_profile)
-    error_message = "log_profile must be all, security or networking."
-  }
 }
 
 variable "logstash_image" {
-  description = "Logstash container image the container script runs (recorded as a tag; the script carries it)."
+  description = "Logstash container image (for azure-log-ingestion: the custom image with the Sentinel plugin)."
   type        = string
   nullable    = false
-
-  validation {
-    condition     = length(trimspace(var.logstash_image)) > 0
-    error_message = "logstash_image must not be empty."
-  }
 }
 
 variable "sidecar_image" {
@@ -51,16 +30,9 @@ variable "sidecar_image" {
 }
 
 variable "sidecar_port" {
-  description = "Port of the status sidecar (dashboard, /api/health, /healthz, /metrics)."
+  description = "Port of the sidecar's full API (dashboard, /api/*, /metrics; a token is required)."
   type        = number
   default     = 3000
-  nullable    = false
-}
-
-variable "sidecar_health_port" {
-  description = "Host port of the sidecar's health-only listener (GET /api/health and /healthz only; published to the container's 3001). Load balancer health checks and health_check_cidrs reach this port, never sidecar_port. Default 3001; validated by stashkit-decisions (1..65535, not 9600, distinct from the other ports)."
-  type        = number
-  default     = 3001
   nullable    = false
 }
 
@@ -72,30 +44,21 @@ variable "syslog_port" {
 }
 
 variable "syslog_tls_enabled" {
-  description = "Also receive syslog over TLS (TCP) on syslog_tls_port, from syslog_source_cidrs. The rendered pipeline carries the TLS input, and TF_VAR_logstash_secrets must hold SYSLOG_TLS_CERT and SYSLOG_TLS_KEY (PEM, the key unencrypted PKCS#8)."
+  description = "Also receive syslog over TLS (TCP) on syslog_tls_port; TF_VAR_logstash_secrets must then hold SYSLOG_TLS_CERT and SYSLOG_TLS_KEY (PEM, the key unencrypted PKCS#8)."
   type        = bool
   default     = false
   nullable    = false
 }
 
 variable "syslog_tls_port" {
-  description = "TCP port of syslog over TLS (RFC 5425: 6514), used when syslog_tls_enabled is true. A whole number in 1..65535, not 9600, distinct from syslog_port and (when the sidecar runs) sidecar_port."
+  description = "TCP port of syslog over TLS (RFC 5425: 6514), used when syslog_tls_enabled is true."
   type        = number
   default     = 6514
   nullable    = false
-
-  validation {
-    condition     = var.syslog_tls_port >= 1 && var.syslog_tls_port <= 65535 && floor(var.syslog_tls_port) == var.syslog_tls_port && var.syslog_tls_port != 9600
-    error_message = "syslog_tls_port must be a whole number between 1 and 65535, and not 9600 (the Logstash API port)."
-  }
-  validation {
-    condition     = !var.syslog_tls_enabled || (var.syslog_tls_port != var.syslog_port && !(var.sidecar_image != "" && var.syslog_tls_port == var.sidecar_port))
-    error_message = "syslog_tls_port must differ from syslog_port and, when the sidecar runs, from sidecar_port: each listens on the same host."
-  }
 }
 
 variable "syslog_tls_client_auth" {
-  description = "Mutual TLS: syslog clients must present a certificate that chains to the CA in the SYSLOG_TLS_CA secret (then required in TF_VAR_logstash_secrets too)."
+  description = "Mutual TLS: syslog clients must present a certificate that chains to SYSLOG_TLS_CA (then required in TF_VAR_logstash_secrets too)."
   type        = bool
   default     = false
   nullable    = false
@@ -114,7 +77,7 @@ variable "container_script" {
 }
 
 variable "logstash_environment" {
-  description = "Non-secret environment for the Logstash container. On AWS the rendered container script already carries it; declared so `stashkit render` output applies unchanged."
+  description = "Non-secret environment of the Logstash container (on AWS the rendered container script carries it)."
   type        = map(string)
   default     = {}
   nullable    = false
@@ -124,18 +87,25 @@ variable "logstash_environment" {
 # Set by the operator
 ################################################################################
 
+variable "name" {
+  description = "Prefix for every resource name: 2 to 31 lower-case letters, digits or hyphens, starting with a letter (validated by the modules)."
+  type        = string
+  default     = "stashkit"
+  nullable    = false
+}
+
 variable "logstash_secrets" {
-  description = "Secret environment for Logstash by variable name (HEC tokens, passwords...). Pass it as TF_VAR_logstash_secrets='{\"NAME\":\"value\"}', never in a tfvars file: it is stored in SSM SecureString parameters only, through write-only arguments (bump logstash_secrets_version after a change)."
+  description = "Secret environment for Logstash by variable name (HEC tokens, passwords...). Pass it as TF_VAR_logstash_secrets='{\"NAME\":\"value\"}', never in a tfvars file: it is stored in SSM SecureString parameters only, through write-only arguments (bump logstash_secrets_version after a change). Validated by stashkit-decisions (names, non-empty values, the syslog TLS secrets) and modules/aws-logstash-host (8 KB each)."
   type        = map(string)
   default     = {}
   nullable    = false
   sensitive   = true
 }
 
-variable "allow_world_cidrs" {
-  description = "Accept 0.0.0.0/0 or ::/0 in operator_cidrs and ssh_cidrs (validated by stashkit-decisions). Default false: the whole internet is refused there."
-  type        = bool
-  default     = false
+variable "logstash_secrets_version" {
+  description = "Version of logstash_secrets in SSM, which Terraform writes through write-only arguments (never into the state) and therefore cannot compare: increase it whenever TF_VAR_logstash_secrets changes. Validated by modules/aws-logstash-host."
+  type        = number
+  default     = 1
   nullable    = false
 }
 
@@ -146,15 +116,15 @@ variable "sidecar_token_version" {
   nullable    = false
 }
 
-variable "logstash_secrets_version" {
-  description = "Version of logstash_secrets in SSM, which Terraform writes through write-only arguments (never into the state) and therefore cannot compare: increase it whenever TF_VAR_logstash_secrets changes. Validated by modules/aws-logstash-host."
+variable "sidecar_health_port" {
+  description = "Host port of the sidecar's health-only listener (GET /api/health and /healthz only; published to the container's 3001): the NLB health checks and health_check_cidrs reach this port, never sidecar_port. Validated by stashkit-decisions (1..65535, not 9600, distinct from the other ports)."
   type        = number
-  default     = 1
+  default     = 3001
   nullable    = false
 }
 
 variable "syslog_source_cidrs" {
-  description = "CIDR blocks allowed to send syslog (the Aviatrix controller and gateways)."
+  description = "CIDR blocks allowed to send syslog (the Aviatrix controller and gateways). Validated by stashkit-decisions."
   type        = list(string)
   nullable    = false
 }
@@ -173,6 +143,13 @@ variable "ssh_cidrs" {
   nullable    = false
 }
 
+variable "allow_world_cidrs" {
+  description = "Accept 0.0.0.0/0 or ::/0 in operator_cidrs and ssh_cidrs. Default false: the whole internet is refused there."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "region" {
   description = "AWS region to deploy to."
   type        = string
@@ -185,7 +162,7 @@ variable "region" {
 }
 
 variable "vpc_id" {
-  description = "VPC of the instances and the load balancer."
+  description = "VPC of the instances and the load balancer (validated by modules/aws-logstash-host)."
   type        = string
   nullable    = false
 }
@@ -243,19 +220,14 @@ variable "allow_plaintext_dashboard" {
 }
 
 variable "instance_type" {
-  description = "EC2 instance type (Logstash wants at least 2 vCPU and 4 GiB)."
+  description = "EC2 instance type (Logstash wants at least 2 vCPU and 4 GiB). Validated by modules/aws-logstash-host."
   type        = string
   default     = "t3.large"
   nullable    = false
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", var.instance_type))
-    error_message = "instance_type must be an EC2 instance type such as t3.large."
-  }
 }
 
 variable "architecture" {
-  description = "CPU architecture of the instance type: x86_64 or arm64 (picks the Amazon Linux 2023 AMI)."
+  description = "CPU architecture of the instance type: x86_64 or arm64 (picks the Amazon Linux 2023 AMI). Validated by modules/aws-logstash-host."
   type        = string
   default     = "x86_64"
   nullable    = false
@@ -268,21 +240,36 @@ variable "ami_id" {
 }
 
 variable "root_volume_size" {
-  description = "Root volume size in GiB (images, Logstash logs and queues)."
+  description = "Root volume size in GiB (images, Logstash logs and queues): 8 to 16384, validated by modules/aws-logstash-host."
   type        = number
   default     = 30
   nullable    = false
-
-  validation {
-    condition     = var.root_volume_size >= 8 && var.root_volume_size <= 16384 && floor(var.root_volume_size) == var.root_volume_size
-    error_message = "root_volume_size must be a whole number of GiB between 8 and 16384."
-  }
 }
 
 variable "key_name" {
   description = "EC2 key pair for SSH (with ssh_cidrs); null for none."
   type        = string
   default     = null
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key for the bucket, parameters and root volumes; null uses the AWS managed keys."
+  type        = string
+  default     = null
+}
+
+variable "ecr_repository_arns" {
+  description = "ECR repositories the instances may pull from (images pushed by `stashkit build-push`)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "enable_ssm_session_manager" {
+  description = "Allow shell access through SSM Session Manager (no open port needed)."
+  type        = bool
+  default     = false
+  nullable    = false
 }
 
 variable "min_size" {
@@ -355,26 +342,6 @@ variable "cpu_target_percent" {
     condition     = var.cpu_target_percent >= 10 && var.cpu_target_percent <= 90
     error_message = "cpu_target_percent must be between 10 and 90."
   }
-}
-
-variable "kms_key_arn" {
-  description = "Customer managed KMS key for the bucket, parameters and root volumes; null uses the AWS managed keys."
-  type        = string
-  default     = null
-}
-
-variable "ecr_repository_arns" {
-  description = "ECR repositories the instances may pull from (images pushed by `stashkit build-push`)."
-  type        = list(string)
-  default     = []
-  nullable    = false
-}
-
-variable "enable_ssm_session_manager" {
-  description = "Allow shell access through SSM Session Manager (no open port needed)."
-  type        = bool
-  default     = false
-  nullable    = false
 }
 
 variable "enable_deletion_protection" {

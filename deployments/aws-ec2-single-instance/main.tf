@@ -2,6 +2,9 @@ module "decisions" {
   source = "../../modules/stashkit-decisions"
 
   output_type            = var.output_type
+  log_profile            = var.log_profile
+  logstash_image         = var.logstash_image
+  logstash_secrets       = var.logstash_secrets
   sidecar_image          = var.sidecar_image
   sidecar_port           = var.sidecar_port
   sidecar_health_port    = var.sidecar_health_port
@@ -27,10 +30,11 @@ module "host" {
   sidecar_enabled            = module.decisions.sidecar_enabled
   sidecar_health_port        = module.decisions.sidecar_health_port
   sidecar_token_version      = var.sidecar_token_version
-  logstash_secrets           = var.logstash_secrets
+  logstash_secrets           = module.decisions.logstash_secrets
   logstash_secrets_version   = var.logstash_secrets_version
-  required_secrets           = keys(module.decisions.tls_secret_files)
   kms_key_arn                = var.kms_key_arn
+  instance_type              = var.instance_type
+  root_volume_size           = var.root_volume_size
   architecture               = var.architecture
   ami_id                     = var.ami_id
   ecr_repository_arns        = var.ecr_repository_arns
@@ -50,7 +54,7 @@ resource "terraform_data" "config" {
 
 resource "aws_instance" "this" {
   ami                         = module.host.ami_id
-  instance_type               = var.instance_type
+  instance_type               = module.host.instance_type
   subnet_id                   = var.subnet_id
   vpc_security_group_ids      = [module.host.security_group_id]
   iam_instance_profile        = module.host.instance_profile_name
@@ -72,17 +76,11 @@ resource "aws_instance" "this" {
     encrypted             = true
     kms_key_id            = var.kms_key_arn
     volume_type           = "gp3"
-    volume_size           = var.root_volume_size
+    volume_size           = module.host.root_volume_size
     delete_on_termination = true
   }
 
-  tags = {
-    Name                   = "${var.name}-logstash"
-    "stashkit:output-type" = module.decisions.output_type
-    "stashkit:log-profile" = var.log_profile
-    "stashkit:logstash"    = var.logstash_image
-    "stashkit:sidecar"     = module.decisions.sidecar_enabled ? var.sidecar_image : "disabled"
-  }
+  tags = merge({ Name = "${var.name}-logstash" }, module.decisions.labels)
 
   lifecycle {
     # A newer Amazon Linux 2023 AMI alone does not replace a running host: set ami_id to move.

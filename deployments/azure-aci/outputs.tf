@@ -1,22 +1,16 @@
-locals {
-  # Senders and dashboards reach the group by its DNS name when it has one (stable across
-  # restarts, and the name a TLS certificate carries), else by its IP address.
-  address = try(coalesce(azurerm_container_group.this.fqdn, azurerm_container_group.this.ip_address), null)
-}
-
 output "ip_address" {
   description = "IP address of the container group: point the syslog senders here."
-  value       = try(azurerm_container_group.this.ip_address, null)
+  value       = module.container_group.ip_address
 }
 
 output "fqdn" {
   description = "DNS name of the container group (with dns_name_label), else null."
-  value       = try(azurerm_container_group.this.fqdn, null)
+  value       = module.container_group.fqdn
 }
 
 output "syslog_endpoints" {
   description = "Where the senders send syslog, by protocol: tcp and udp on syslog_port, tls on syslog_tls_port when TLS is on; each <fqdn or IP>:<port>."
-  value       = { for protocol, port in module.decisions.syslog_listeners : protocol => "${local.address}:${port}" if local.address != null }
+  value       = { for protocol, port in module.decisions.syslog_listeners : protocol => "${module.container_group.address}:${port}" if module.container_group.address != null }
 }
 
 output "containers" {
@@ -25,7 +19,7 @@ output "containers" {
 }
 
 locals {
-  sidecar_url = module.decisions.aci_sidecar_published && local.address != null ? "${local.sidecar_scheme}://${local.address}:${var.sidecar_port}/" : null
+  sidecar_url = module.decisions.aci_sidecar_published && module.container_group.address != null ? "${module.container_group.sidecar_scheme}://${module.container_group.address}:${var.sidecar_port}/" : null
 }
 
 output "sidecar_url" {
@@ -40,7 +34,7 @@ output "sidecar_urls" {
 
 output "sidecar_token" {
   description = "The status sidecar's API token (Authorization: Bearer <token>, or the password of HTTP Basic in a browser) for `stashkit fleet`/`verify` (--token-file), `status-sidecar report` and Prometheus. Read it with `terraform output -raw sidecar_token`; null without the sidecar."
-  value       = try(random_password.sidecar_token[0].result, null)
+  value       = module.container_group.sidecar_token
   sensitive   = true
 }
 
@@ -51,10 +45,10 @@ output "resource_group_name" {
 
 output "storage_account_name" {
   description = "Storage account holding the pipeline share."
-  value       = azurerm_storage_account.this.name
+  value       = module.container_group.storage_account_name
 }
 
 output "principal_id" {
   description = "Object id of the container group's managed identity (grant it roles, e.g. Monitoring Metrics Publisher on the data collection rule)."
-  value       = try(azurerm_container_group.this.identity[0].principal_id, null)
+  value       = module.container_group.principal_id
 }

@@ -14,8 +14,7 @@ locals {
   # The sidecar's API token: its own parameter, outside the Logstash secrets' prefix.
   sidecar_token_parameter = "/${var.name}/sidecar/token"
   # keys() of a sensitive map is sensitive; the names are not secret, their values are.
-  secret_names    = nonsensitive(toset(keys(var.logstash_secrets)))
-  missing_secrets = sort(setsubtract(var.required_secrets, local.secret_names))
+  secret_names = nonsensitive(toset(keys(var.logstash_secrets)))
 
   # SSM Standard parameters hold 4 KB, and a TLS certificate chain can be longer: such a value
   # goes to an Advanced parameter (8 KB, charged per parameter), the rest stay Standard.
@@ -283,15 +282,6 @@ resource "aws_iam_role_policy" "this" {
   name_prefix = "stashkit-host-"
   role        = aws_iam_role.this.id
   policy      = jsonencode(local.host_policy)
-
-  lifecycle {
-    # The host may read only the parameters that exist: one the container script needs must be
-    # there (with syslog over TLS, the certificate and key it writes for the TLS input).
-    precondition {
-      condition     = length(local.missing_secrets) == 0
-      error_message = "logstash_secrets lacks ${join(", ", local.missing_secrets)}: syslog over TLS needs SYSLOG_TLS_CERT and SYSLOG_TLS_KEY (and SYSLOG_TLS_CA with client auth) in TF_VAR_logstash_secrets."
-    }
-  }
 }
 
 resource "aws_iam_role_policy_attachment" "ssm_core" {

@@ -28,6 +28,16 @@ output "ami_id" {
   value       = local.ami_id
 }
 
+output "instance_type" {
+  description = "The validated EC2 instance type."
+  value       = var.instance_type
+}
+
+output "root_volume_size" {
+  description = "The validated root volume size in GiB."
+  value       = var.root_volume_size
+}
+
 output "user_data" {
   description = "The boot script (plain text, no secret). It changes whenever the rendered files or the sidecar image change."
   value       = local.user_data

@@ -97,15 +97,10 @@ variable "sidecar_enabled" {
 }
 
 variable "sidecar_health_port" {
-  description = "Host port of the sidecar's health-only listener (the container's 3001), passed to the container script; validated by stashkit-decisions."
+  description = "Host port of the sidecar's health-only listener (the container's 3001), passed to the container script: stashkit-decisions' sidecar_health_port output (validated there)."
   type        = number
   default     = 3001
   nullable    = false
-
-  validation {
-    condition     = var.sidecar_health_port >= 1 && var.sidecar_health_port <= 65535 && floor(var.sidecar_health_port) == var.sidecar_health_port && var.sidecar_health_port != 9600
-    error_message = "sidecar_health_port must be a whole number between 1 and 65535, and not 9600 (the Logstash API port)."
-  }
 }
 
 variable "sidecar_token_version" {
@@ -133,36 +128,16 @@ variable "logstash_secrets_version" {
 }
 
 variable "logstash_secrets" {
-  description = "Secret environment for the Logstash container by variable name. Stored as SSM SecureString parameters /<name>/logstash/<KEY> through write-only arguments (never in the state; bump logstash_secrets_version after a change); pass it with TF_VAR_logstash_secrets, never in a tfvars file."
+  description = "Secret environment for the Logstash container by variable name: stashkit-decisions' logstash_secrets output (names, non-empty values and the syslog TLS secrets are validated there). Stored as SSM SecureString parameters /<name>/logstash/<KEY> through write-only arguments (never in the state; bump logstash_secrets_version after a change); pass it with TF_VAR_logstash_secrets, never in a tfvars file."
   type        = map(string)
   default     = {}
   nullable    = false
   sensitive   = true
 
   validation {
-    condition     = alltrue([for k in keys(var.logstash_secrets) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))])
-    error_message = "logstash_secrets keys must be environment variable names (letters, digits, underscores)."
-  }
-  validation {
-    condition     = alltrue([for v in values(var.logstash_secrets) : length(trimspace(v)) > 0])
-    error_message = "Every logstash_secrets value must be non-empty: an empty secret would make Logstash fail at its destination."
-  }
-  validation {
     # base64 of n bytes is 4 * ceil(n / 3) characters: at most 10920 means n <= 8190.
     condition     = alltrue([for v in values(var.logstash_secrets) : length(base64encode(v)) <= 10920])
     error_message = "Every logstash_secrets value must fit an SSM Advanced parameter (8 KB): at most 8190 bytes."
-  }
-}
-
-variable "required_secrets" {
-  description = "Names that must be in logstash_secrets because the container script cannot start Logstash without them: stashkit-decisions' tls_secret_files (SYSLOG_TLS_CERT and SYSLOG_TLS_KEY with syslog over TLS, SYSLOG_TLS_CA with client auth). Checked at plan time."
-  type        = list(string)
-  default     = []
-  nullable    = false
-
-  validation {
-    condition     = alltrue([for k in var.required_secrets : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))])
-    error_message = "required_secrets must hold environment variable names (letters, digits, underscores)."
   }
 }
 
@@ -174,6 +149,30 @@ variable "kms_key_arn" {
   validation {
     condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
     error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID) or null."
+  }
+}
+
+variable "instance_type" {
+  description = "EC2 instance type of the host (Logstash wants at least 2 vCPU and 4 GiB; match architecture): the instance_type output, which the deployments' instance or launch template use."
+  type        = string
+  default     = "t3.large"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", var.instance_type))
+    error_message = "instance_type must be an EC2 instance type such as t3.large."
+  }
+}
+
+variable "root_volume_size" {
+  description = "Root volume size in GiB (images, Logstash logs and queues): the root_volume_size output, which the deployments' instance or launch template use."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.root_volume_size >= 8 && var.root_volume_size <= 16384 && floor(var.root_volume_size) == var.root_volume_size
+    error_message = "root_volume_size must be a whole number of GiB between 8 and 16384."
   }
 }
 

@@ -113,6 +113,17 @@ locals {
     for name, file in local.tls_secret_files_all : name => file
     if name != "SYSLOG_TLS_CA" || var.syslog_tls_client_auth
   } : {}
+  # keys() of a sensitive map is sensitive; the names are not secret, their values are.
+  secret_names        = sort(nonsensitive(keys(var.logstash_secrets)))
+  missing_tls_secrets = sort(setsubtract(keys(local.tls_secret_files), local.secret_names))
+
+  # What every host or container group is tagged with.
+  labels = {
+    "stashkit:output-type" = var.output_type
+    "stashkit:log-profile" = var.log_profile
+    "stashkit:logstash"    = var.logstash_image
+    "stashkit:sidecar"     = local.sidecar_enabled ? var.sidecar_image : "disabled"
+  }
 
   # Ports that must not collide: each listens on the same host or container group.
   listening_ports = concat(

@@ -3,6 +3,37 @@ output "output_type" {
   value       = var.output_type
 }
 
+output "log_profile" {
+  description = "The validated log profile."
+  value       = var.log_profile
+}
+
+output "logstash_image" {
+  description = "The validated Logstash image."
+  value       = var.logstash_image
+}
+
+output "labels" {
+  description = "Tags describing the deployment, for its hosts or container group: stashkit:output-type, stashkit:log-profile, stashkit:logstash (the image) and stashkit:sidecar (the image, or disabled)."
+  value       = local.labels
+}
+
+output "logstash_secrets" {
+  description = "logstash_secrets, validated (names, non-empty values, and the TLS secrets that syslog over TLS needs), sensitive: what the AWS and Azure modules store."
+  value       = var.logstash_secrets
+  sensitive   = true
+
+  precondition {
+    condition     = length(local.missing_tls_secrets) == 0
+    error_message = "logstash_secrets lacks ${join(", ", local.missing_tls_secrets)}: syslog over TLS needs SYSLOG_TLS_CERT and SYSLOG_TLS_KEY (and SYSLOG_TLS_CA with client auth) in TF_VAR_logstash_secrets."
+  }
+}
+
+output "logstash_secret_names" {
+  description = "Names of logstash_secrets, sorted (not secret)."
+  value       = local.secret_names
+}
+
 output "sidecar_enabled" {
   description = "Whether the status sidecar runs: sidecar_enabled is true and sidecar_image is not empty."
   value       = local.sidecar_enabled

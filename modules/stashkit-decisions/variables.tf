@@ -12,6 +12,46 @@ variable "output_type" {
   }
 }
 
+variable "log_profile" {
+  description = "Which Aviatrix log types the pipeline keeps: all, security or networking (the sidecar's LOG_PROFILE, a tag on the hosts)."
+  type        = string
+  default     = "all"
+  nullable    = false
+
+  validation {
+    condition     = contains(["all", "security", "networking"], var.log_profile)
+    error_message = "log_profile must be all, security or networking."
+  }
+}
+
+variable "logstash_image" {
+  description = "Logstash container image (on AWS the rendered container script carries it, and a tag records it; on ACI the logstash container runs it)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = length(trimspace(var.logstash_image)) > 0
+    error_message = "logstash_image must not be empty."
+  }
+}
+
+variable "logstash_secrets" {
+  description = "Secret environment of Logstash by variable name (TF_VAR_logstash_secrets): names must be environment variable names, values non-empty, and with syslog over TLS it must hold the TLS secrets (tls_secret_files). Passed on, unchanged and sensitive, as the logstash_secrets output."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+  sensitive   = true
+
+  validation {
+    condition     = alltrue([for k in keys(var.logstash_secrets) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))])
+    error_message = "logstash_secrets keys must be environment variable names (letters, digits, underscores)."
+  }
+  validation {
+    condition     = alltrue([for v in values(var.logstash_secrets) : length(trimspace(v)) > 0])
+    error_message = "Every logstash_secrets value must be non-empty: an empty secret would make Logstash fail at its destination."
+  }
+}
+
 variable "sidecar_image" {
   description = "Container image of the status sidecar. An empty string disables the sidecar."
   type        = string
@@ -92,12 +132,8 @@ variable "syslog_tls_port" {
   nullable    = false
 
   validation {
-    condition     = var.syslog_tls_port >= 1 && var.syslog_tls_port <= 65535 && floor(var.syslog_tls_port) == var.syslog_tls_port
-    error_message = "syslog_tls_port must be a whole number between 1 and 65535."
-  }
-  validation {
-    condition     = var.syslog_tls_port != 9600
-    error_message = "syslog_tls_port must not be 9600: that is the Logstash API port, which is never exposed."
+    condition     = var.syslog_tls_port >= 1 && var.syslog_tls_port <= 65535 && floor(var.syslog_tls_port) == var.syslog_tls_port && var.syslog_tls_port != 9600
+    error_message = "syslog_tls_port must be a whole number between 1 and 65535, and not 9600 (the Logstash API port)."
   }
   validation {
     condition = !var.syslog_tls_enabled || (

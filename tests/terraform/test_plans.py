@@ -838,7 +838,7 @@ def test_single_instance_should_be_replaced_when_what_it_boots_with_changes(
     assert secret_places(plan, SECRET + "-rotated") == []
 
 
-@pytest.mark.parametrize("module", ["aws-nlb", "aws-logstash-host"])
+@pytest.mark.parametrize("module", ["aws-nlb", "aws-logstash-host", "azure-container-group"])
 def test_module_terraform_tests_should_pass_against_the_stand_ins(
     tmp_path: Path, standin_env: dict[str, str], module: str
 ) -> None:

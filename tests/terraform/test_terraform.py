@@ -172,6 +172,22 @@ def test_should_declare_the_render_contract_variables(deployment: str) -> None:
     assert re.search(r'default\s+= "stashkit"', variables["name"])
 
 
+def test_the_render_contract_should_be_one_declaration_validated_once() -> None:
+    """Every deployment declares what `stashkit render` writes alike and validates none of it:
+    the values go to stashkit-decisions (or, the rendered files, to the module that stores
+    them), which validates each once, under its name."""
+    declared = {d: _variables(REPO / d) for d in DEPLOYMENTS}
+    decisions = _variables(REPO / "modules/stashkit-decisions")
+    for key in TFVARS_KEYS:
+        bodies = {d: v[key] for d, v in declared.items() if key in v}
+        assert len(set(bodies.values())) == 1, f"{key} is declared differently: {bodies}"
+        for deployment, body in bodies.items():
+            assert "validation" not in body, f"{deployment}: {key} validated in the root"
+            if key in decisions:
+                main = (REPO / deployment / "main.tf").read_text()
+                assert re.search(rf"^\s+{key}\s+= var\.{key}$", main, re.M), (deployment, key)
+
+
 def test_the_render_contract_should_cover_every_key_render_writes() -> None:
     assert set(TFVARS_KEYS) == (set(RENDER_CONTRACT) | set(AWS_CONTRACT)) - {
         "name", "logstash_secrets", "syslog_source_cidrs", "operator_cidrs", "ssh_cidrs",

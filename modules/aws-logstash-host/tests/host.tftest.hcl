@@ -134,22 +134,6 @@ run "should_reject_a_container_script_that_is_not_a_script" {
   expect_failures = [var.container_script]
 }
 
-run "should_reject_an_empty_secret" {
-  command = plan
-  variables {
-    logstash_secrets = { SPLUNK_HEC_TOKEN = "" }
-  }
-  expect_failures = [var.logstash_secrets]
-}
-
-run "should_reject_a_secret_name_that_is_no_variable_name" {
-  command = plan
-  variables {
-    logstash_secrets = { "HEC-TOKEN" = "x" }
-  }
-  expect_failures = [var.logstash_secrets]
-}
-
 run "should_reject_a_bad_name" {
   command = plan
   variables {
@@ -215,7 +199,6 @@ run "should_store_a_long_certificate_chain_as_an_advanced_parameter" {
       SYSLOG_TLS_CERT  = join("\n", ["-----BEGIN CERTIFICATE-----", replace(format("%6000s", ""), " ", "A"), "-----END CERTIFICATE-----"])
       SYSLOG_TLS_KEY   = "-----BEGIN PRIVATE KEY-----\nnot-a-real-key\n-----END PRIVATE KEY-----"
     }
-    required_secrets = ["SYSLOG_TLS_CERT", "SYSLOG_TLS_KEY"]
   }
 
   assert {
@@ -249,29 +232,12 @@ run "should_count_bytes_not_characters_for_the_tier" {
   }
 }
 
-run "should_refuse_a_plan_without_a_required_secret" {
-  command = plan
-  variables {
-    required_secrets = ["SYSLOG_TLS_CERT", "SYSLOG_TLS_KEY"]
-    logstash_secrets = { SPLUNK_HEC_TOKEN = "not-a-real-token", SYSLOG_TLS_CERT = "-----BEGIN CERTIFICATE-----" }
-  }
-  expect_failures = [aws_iam_role_policy.this]
-}
-
 run "should_reject_a_secret_too_long_for_ssm" {
   command = plan
   variables {
     logstash_secrets = { SYSLOG_TLS_CERT = replace(format("%8200s", ""), " ", "A") }
   }
   expect_failures = [var.logstash_secrets]
-}
-
-run "should_reject_a_required_secret_that_is_no_name" {
-  command = plan
-  variables {
-    required_secrets = ["SYSLOG-TLS-CERT"]
-  }
-  expect_failures = [var.required_secrets]
 }
 
 run "should_write_secrets_through_write_only_arguments" {
@@ -347,12 +313,4 @@ run "should_reject_a_bad_logstash_secrets_version" {
     logstash_secrets_version = 1.5
   }
   expect_failures = [var.logstash_secrets_version]
-}
-
-run "should_reject_a_bad_sidecar_health_port" {
-  command = plan
-  variables {
-    sidecar_health_port = 9600
-  }
-  expect_failures = [var.sidecar_health_port]
 }

@@ -3,8 +3,11 @@
 
 variables {
   output_type         = "splunk-hec"
+  logstash_image      = "docker.elastic.co/logstash/logstash:8.15.0"
   sidecar_image       = "ghcr.io/example/status-sidecar:1.0.0"
   syslog_source_cidrs = ["10.10.0.0/16"]
+  # What syslog over TLS (with client auth) needs, wherever a run turns it on.
+  logstash_secrets = { SYSLOG_TLS_CERT = "cert", SYSLOG_TLS_KEY = "key", SYSLOG_TLS_CA = "ca" }
 }
 
 run "should_enable_the_sidecar_with_an_image_by_default" {
@@ -509,5 +512,42 @@ run "should_never_expose_the_logstash_api" {
   assert {
     condition     = output.logstash_api_port == 9600
     error_message = "the Logstash API port is 9600"
+  }
+}
+
+run "should_label_the_deployment_and_name_its_secrets" {
+  command = plan
+
+  variables {
+    log_profile        = "security"
+    syslog_tls_enabled = true
+    logstash_secrets   = { SYSLOG_TLS_KEY = "k", SPLUNK_HEC_TOKEN = "t", SYSLOG_TLS_CERT = "c" }
+  }
+
+  assert {
+    condition = output.labels == {
+      "stashkit:output-type" = "splunk-hec"
+      "stashkit:log-profile" = "security"
+      "stashkit:logstash"    = "docker.elastic.co/logstash/logstash:8.15.0"
+      "stashkit:sidecar"     = "ghcr.io/example/status-sidecar:1.0.0"
+    }
+    error_message = "labels name the output type, log profile and both images"
+  }
+  assert {
+    condition     = output.logstash_secret_names == tolist(["SPLUNK_HEC_TOKEN", "SYSLOG_TLS_CERT", "SYSLOG_TLS_KEY"])
+    error_message = "the secret names, sorted and not sensitive"
+  }
+}
+
+run "should_label_a_deployment_without_the_sidecar" {
+  command = plan
+
+  variables {
+    sidecar_image = ""
+  }
+
+  assert {
+    condition     = output.labels["stashkit:sidecar"] == "disabled"
+    error_message = "no sidecar: stashkit:sidecar = disabled"
   }
 }

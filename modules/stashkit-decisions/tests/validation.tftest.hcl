@@ -2,8 +2,11 @@
 
 variables {
   output_type         = "splunk-hec"
+  logstash_image      = "docker.elastic.co/logstash/logstash:8.15.0"
   sidecar_image       = "ghcr.io/example/status-sidecar:1.0.0"
   syslog_source_cidrs = ["10.10.0.0/16"]
+  # What syslog over TLS (with client auth) needs, wherever a run turns it on.
+  logstash_secrets = { SYSLOG_TLS_CERT = "cert", SYSLOG_TLS_KEY = "key", SYSLOG_TLS_CA = "ca" }
 }
 
 run "should_accept_every_output_type" {
@@ -359,4 +362,55 @@ run "should_accept_any_health_port_when_the_sidecar_is_off" {
     sidecar_image       = ""
     sidecar_health_port = 5000
   }
+}
+
+run "should_reject_an_unknown_log_profile" {
+  command = plan
+  variables {
+    log_profile = "everything"
+  }
+  expect_failures = [var.log_profile]
+}
+
+run "should_reject_an_empty_logstash_image" {
+  command = plan
+  variables {
+    logstash_image = " "
+  }
+  expect_failures = [var.logstash_image]
+}
+
+run "should_reject_a_secret_name_that_is_no_environment_variable" {
+  command = plan
+  variables {
+    logstash_secrets = { "SPLUNK-TOKEN" = "x" }
+  }
+  expect_failures = [var.logstash_secrets]
+}
+
+run "should_reject_an_empty_secret" {
+  command = plan
+  variables {
+    logstash_secrets = { SPLUNK_HEC_TOKEN = " " }
+  }
+  expect_failures = [var.logstash_secrets]
+}
+
+run "should_reject_syslog_over_tls_without_its_key" {
+  command = plan
+  variables {
+    syslog_tls_enabled = true
+    logstash_secrets   = { SYSLOG_TLS_CERT = "-----BEGIN CERTIFICATE-----" }
+  }
+  expect_failures = [output.logstash_secrets]
+}
+
+run "should_reject_client_auth_without_the_ca" {
+  command = plan
+  variables {
+    syslog_tls_enabled     = true
+    syslog_tls_client_auth = true
+    logstash_secrets       = { SYSLOG_TLS_CERT = "c", SYSLOG_TLS_KEY = "k" }
+  }
+  expect_failures = [output.logstash_secrets]
 }
