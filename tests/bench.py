@@ -30,7 +30,7 @@ from status_sidecar.store import Store
 from tests import bench_hardening, bench_metrics
 from tests.bench_logs import bench_tail
 from tests.fakes.fake_logstash import FakeLogstash, generate_big_log
-from tests.integration.sidecar_server import free_port, wait_until
+from tests.support.servers import free_port, wait_until
 
 Row = tuple[str, str, str]
 

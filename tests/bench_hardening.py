@@ -20,8 +20,9 @@ import httpx
 
 from status_sidecar.sinks.history import record
 from status_sidecar.store import Point
-from tests.chaos.hostile import HostileLogstash, wait_for
+from tests.chaos.hostile import HostileLogstash
 from tests.chaos.support import percentile, probe, sidecar_process
+from tests.support.servers import wait_for
 
 Row = tuple[str, str, str]
 LINE = b"[2026-12-02T10:00:00,000][INFO ][logstash.outputs.http    ][main] " + b"a" * 6000 + b"\n"

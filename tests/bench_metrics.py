@@ -38,7 +38,8 @@ from status_sidecar.settings import Settings
 from status_sidecar.sinks.history import HistoryFile, record
 from status_sidecar.sinks.remote_write import write_request
 from status_sidecar.store import Point, PollTimings, Store
-from tests.fakes.fake_logstash import FakeLogstash, ManualClock
+from tests.fakes.fake_logstash import FakeLogstash
+from tests.support.clocks import ManualClock
 
 T0 = 1_767_225_600.0
 

@@ -18,7 +18,6 @@ import json
 import socket
 import struct
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any, Final
@@ -199,14 +198,3 @@ async def _send_huge(writer: asyncio.StreamWriter, size: int) -> None:
         await writer.drain()
     writer.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(closing), closing))
     await writer.drain()
-
-
-def wait_for(predicate: object, timeout: float, interval: float = 0.05) -> float:
-    """Seconds until ``predicate()`` held; AssertionError when it never did."""
-    assert callable(predicate)
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if predicate():
-            return time.monotonic() - started
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")

@@ -16,8 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.chaos.hostile import HostileLogstash, wait_for
+from tests.chaos.hostile import HostileLogstash
 from tests.chaos.support import SidecarProcess, sidecar_process, timed_get
+from tests.support.servers import wait_for
 
 pytestmark = pytest.mark.slow
 LINE = b"[2026-12-02T10:00:00,000][INFO ][logstash.outputs.http    ][main] " + b"r" * 200 + b"\n"

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.hostile import HostileLogstash, wait_for
+from tests.chaos.hostile import HostileLogstash
 from tests.chaos.support import SidecarProcess, sidecar_process, stop, timed_get
+from tests.support.servers import wait_for
 
 pytestmark = pytest.mark.slow
 

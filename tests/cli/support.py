@@ -15,7 +15,7 @@ import httpx
 from stashkit.cli import main
 from status_sidecar.settings import Settings
 from tests.fakes.fake_logstash import FakeLogstash, FakeLogstashServer, LogWriter
-from tests.integration.sidecar_server import run_sidecar, wait_until
+from tests.support.servers import run_sidecar, wait_until
 
 REGION = "eu-west-1"
 

@@ -27,7 +27,7 @@ from stashkit.file_sd import Target, read_file_sd, render_file_sd, write_if_chan
 from tests.cli.conftest import AwsWorld, unique
 from tests.cli.support import REGION, cli
 from tests.fakes.fake_arm import ArmEndpoint, stashkit_group
-from tests.integration.sidecar_server import wait_until
+from tests.support.servers import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,7 +15,7 @@ import pytest
 from stashkit import cloud
 from tests.cli.support import Sidecar, cli
 from tests.fakes.fake_arm import ArmEndpoint, stashkit_group
-from tests.integration.sidecar_server import free_port, wait_until
+from tests.support.servers import free_port, wait_until
 
 pytestmark = pytest.mark.real
 

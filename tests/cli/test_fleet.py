@@ -28,7 +28,7 @@ from stashkit.fleetview import (
 )
 from stashkit.textui import CLEAR_HOME
 from tests.cli.support import Sidecar, cli, health
-from tests.integration.sidecar_server import free_port, wait_until
+from tests.support.servers import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 

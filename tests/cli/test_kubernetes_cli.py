@@ -27,7 +27,7 @@ from tests.fakes.fake_kube import (
     stashkit_pod,
     write_kubeconfig,
 )
-from tests.integration.sidecar_server import free_port
+from tests.support.servers import free_port
 
 NS = "stashkit"
 FAST = ("--timeout", "1", "--interval", "0.2", "--http-timeout", "2")

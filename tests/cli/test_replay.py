@@ -33,6 +33,7 @@ from stashkit.replay import (
     sample_types,
 )
 from status_sidecar.catalog import LOG_TYPE_KEYS
+from tests.support.clocks import ManualClock
 
 trustme = pytest.importorskip("trustme")
 
@@ -362,21 +363,8 @@ def test_should_do_mutual_tls(tls_ca: trustme.CA, tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 class Recorder:
-    def __init__(self, clock: FakeClock, fail_every: int = 0) -> None:
+    def __init__(self, clock: ManualClock, fail_every: int = 0) -> None:
         self.clock = clock
         self.sent: list[tuple[float, bytes]] = []
         self.fail_every = fail_every
@@ -384,17 +372,17 @@ class Recorder:
 
     def send(self, data: bytes) -> None:
         if self.fail_every and (len(self.sent) + 1) % self.fail_every == 0:
-            self.sent.append((self.clock.now, b"<failed>"))
+            self.sent.append((self.clock.t, b"<failed>"))
             raise ReplayError("boom")
-        self.sent.append((self.clock.now, data))
-        self.clock.now += 0.001  # sending takes a little time
+        self.sent.append((self.clock.t, data))
+        self.clock.t += 0.001  # sending takes a little time
 
     def close(self) -> None:
         self.closed = True
 
 
 def test_should_pace_sends_at_the_rate() -> None:
-    clock = FakeClock()
+    clock = ManualClock(100.0)
     recorder = Recorder(clock)
     messages = [Message(b"m%d" % i) for i in range(10)]
     summary = Replayer(recorder, rate=4, refresh=False, clock=clock, sleep=clock.sleep).run(
@@ -423,7 +411,7 @@ def test_should_roughly_honour_the_rate_on_a_real_clock(udp_listener: socket.soc
 
 
 def test_should_loop_until_count_and_stop_when_asked() -> None:
-    clock = FakeClock()
+    clock = ManualClock(100.0)
     recorder = Recorder(clock)
     messages = [Message(b"a", "x"), Message(b"b", "y")]
     summary = Replayer(recorder, refresh=False, clock=clock, sleep=clock.sleep).run(
@@ -439,7 +427,7 @@ def test_should_loop_until_count_and_stop_when_asked() -> None:
 
 
 def test_should_count_failures_and_give_up_when_nothing_works() -> None:
-    clock = FakeClock()
+    clock = ManualClock(100.0)
     summary = Replayer(
         Recorder(clock, fail_every=3), refresh=False, clock=clock, sleep=clock.sleep
     ).run([Message(b"m")] * 9)

@@ -18,7 +18,7 @@ from stashkit.errors import UsageError
 from stashkit.sidecar_auth import TOKEN_FILE_ENV, load_token
 from tests.cli.support import cli
 from tests.cli.token_sidecar import TokenSidecar, serve_token_sidecar
-from tests.integration.sidecar_server import free_port, wait_until
+from tests.support.servers import free_port, wait_until
 
 TOKEN = "s3cr3t-T0ken-4f9a2c"
 WRONG = "not-the-token-0000"

@@ -22,7 +22,7 @@ from stashkit.verification import AwsPlatform, SidecarHealth, Verifier
 from tests.cli.conftest import AwsWorld, unique
 from tests.cli.support import Sidecar, cli, health
 from tests.fakes.fake_arm import ArmEndpoint, stashkit_group
-from tests.integration.sidecar_server import wait_until
+from tests.support.servers import wait_until
 
 FAST = ("--timeout", "1.5", "--interval", "0.2", "--http-timeout", "2")
 

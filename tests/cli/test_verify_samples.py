@@ -26,8 +26,8 @@ from stashkit.verification import SidecarRef
 from status_sidecar.catalog import LOG_TYPE_KEYS
 from tests.cli.support import cli, health, sidecar_settings
 from tests.fakes.fake_logstash import FakeLogstash, FakeLogstashServer, LogWriter
-from tests.integration.sidecar_server import run_sidecar, wait_until
 from tests.pipelines.support import pipeline
+from tests.support.servers import run_sidecar, wait_until
 
 FAST = ("--timeout", "5", "--interval", "0.2", "--http-timeout", "2")
 ACI_ENDPOINTS = {

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from tests.integration.sidecar_server import free_port
+from tests.support.servers import free_port
 
 STATS: dict[str, Any] = {
     "health": {"status": "healthy", "reasons": []},

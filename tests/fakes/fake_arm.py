@@ -36,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.integration.sidecar_server import free_port
+from tests.support.servers import free_port
 
 API_VERSION = "2023-05-01"
 PROVIDER = "Microsoft.ContainerInstance/containerGroups"

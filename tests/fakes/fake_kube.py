@@ -40,7 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.integration.sidecar_server import free_port
+from tests.support.servers import free_port
 
 TOKEN = "fake-kube-token"
 LABELS = {"app.kubernetes.io/name": "stashkit", "app.kubernetes.io/component": "logstash"}

@@ -1,8 +1,9 @@
 """A fake Logstash monitoring API (port 9600) for the tests and for `make demo`.
 
-The responses are shaped on real captures (see /work/shared/fixtures/logstash/): the identity
-block, `/_node/stats` with jvm/process/events/flow/pipelines, `/_node`, `/_node/hot_threads` and
-`/_health_report` (8.16+). Nothing here is copied from those files; the numbers are generated.
+The responses are shaped on real captures (../shared/fixtures/logstash/ beside the repository):
+the identity block, `/_node/stats` with jvm/process/events/flow/pipelines, `/_node`,
+`/_node/hot_threads` and `/_health_report` (8.16+). Nothing here is copied from those files;
+the numbers are generated.
 
 Counters are pure functions of an injectable clock, so a test that advances the clock by hand
 gets exactly reproducible, monotonic counters:
@@ -69,6 +70,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from tests.support.clocks import ManualClock
+
 JSONDict = dict[str, Any]
 Clock = Callable[[], float]
 
@@ -106,25 +109,6 @@ CURRENT_WINDOW_S: Final[float] = 10.0
 
 DEFAULT_VERSION: Final[str] = "8.19.3"
 SPLUNK_HEC_URL: Final[str] = "https://splunk-hec.internal:8088/services/collector/event"
-
-
-class ManualClock:
-    """A clock for tests: `clock()` returns the current value, `advance()` moves it."""
-
-    def __init__(self, start: float = 1_767_225_600.0) -> None:
-        self._now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self._now
-
-    def advance(self, seconds: float) -> float:
-        if seconds < 0:
-            raise ValueError("a clock only moves forward")
-        with self._lock:
-            self._now += seconds
-            return self._now
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,8 +22,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.chaos.hostile import HostileLogstash, wait_for
-from tests.chaos.support import SidecarProcess, free_port, sidecar_process
+from tests.chaos.hostile import HostileLogstash
+from tests.chaos.support import SidecarProcess, sidecar_process
+from tests.support.servers import free_port, wait_for
 from tests.support.webhooks import Receiver, receiving
 
 pytestmark = pytest.mark.slow

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.hostile import HostileLogstash, wait_for
+from tests.chaos.hostile import HostileLogstash
 from tests.chaos.support import sidecar_process
+from tests.support.servers import wait_for
 from tests.support.webhooks import receiving
 
 pytestmark = pytest.mark.slow

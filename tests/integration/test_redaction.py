@@ -12,8 +12,9 @@ from collections.abc import Iterator
 import pytest
 
 from status_sidecar.redact import Redactor
-from tests.chaos.hostile import HostileLogstash, wait_for
+from tests.chaos.hostile import HostileLogstash
 from tests.chaos.support import SidecarProcess, sidecar_process
+from tests.support.servers import wait_for
 
 pytestmark = pytest.mark.slow
 

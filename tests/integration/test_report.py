@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.hostile import HostileLogstash, wait_for
-from tests.chaos.support import SidecarProcess, free_port, sidecar_process
+from tests.chaos.hostile import HostileLogstash
+from tests.chaos.support import SidecarProcess, sidecar_process
+from tests.support.servers import free_port, wait_for
 
 pytestmark = pytest.mark.slow
 TOKEN = "report-token-0123456789abcdef"

@@ -20,7 +20,7 @@ from tests.fakes.fake_logstash import (
     LogWriter,
     generate_big_log,
 )
-from tests.integration.sidecar_server import run_sidecar, wait_until
+from tests.support.servers import run_sidecar, wait_until
 
 SECRET = "hec-token-7c1e5a90-do-not-leak"
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.hostile import HostileLogstash, wait_for
+from tests.chaos.hostile import HostileLogstash
 from tests.chaos.support import SidecarProcess, sidecar_process
 from tests.real.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.servers import wait_for
 
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import Browser, sync_playwright

@@ -14,18 +14,11 @@ from starlette.testclient import TestClient
 from status_sidecar.app import create_app
 from status_sidecar.settings import Settings
 from status_sidecar.wiring import Sidecar
-from tests.fakes.fake_logstash import FakeLogstash, ManualClock
+from tests.fakes.fake_logstash import FakeLogstash
 from tests.fakes.fake_logstash import create_app as fake_logstash_app
+from tests.support.clocks import ManualClock
 
 T0 = 1_767_225_600.0
-
-
-class ClockAdapter:
-    def __init__(self, clock: ManualClock) -> None:
-        self._clock = clock
-
-    def now(self) -> float:
-        return self._clock()
 
 
 @dataclass
@@ -58,7 +51,7 @@ def sidecar_with_fake(
     http = httpx.AsyncClient(transport=transport)
     app = create_app(
         replace(base, logstash_url="http://logstash:9600"),
-        clock=ClockAdapter(clock),
+        clock=clock,
         http_client=http,
         environ={},
         poll=False,

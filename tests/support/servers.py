@@ -12,7 +12,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,9 @@ import httpx
 import pytest
 import uvicorn
 from starlette.types import ASGIApp
+
+from status_sidecar.app import create_app
+from status_sidecar.settings import Settings
 
 
 def free_port() -> int:
@@ -186,3 +189,42 @@ def run_pushgateway(workdir: Path, port: int) -> Iterator[str]:
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{process.output()}") from None
         yield url
+
+
+@contextlib.contextmanager
+def run_sidecar(
+    settings: Settings, environ: Mapping[str, str] | None = None, startup_timeout: float = 10.0
+) -> Iterator[str]:
+    port = free_port()
+    app = create_app(settings, environ=environ or {})
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _answers(url), startup_timeout, "sidecar did not start")
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_for(predicate: object, timeout: float, interval: float = 0.05) -> float:
+    """Seconds until ``predicate()`` held; AssertionError when it never did."""
+    assert callable(predicate)
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if predicate():
+            return time.monotonic() - started
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")

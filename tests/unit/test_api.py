@@ -16,16 +16,9 @@ from starlette.testclient import TestClient
 from status_sidecar.app import create_app
 from status_sidecar.settings import Settings
 from status_sidecar.wiring import Sidecar
+from tests.support.clocks import ManualClock
 
 SECRET = "s3cr3t-hec-token-0042"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1_700_000_000.0
-
-    def now(self) -> float:
-        return self.t
 
 
 class Logstash:
@@ -95,12 +88,12 @@ def logstash() -> Logstash:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> ManualClock:
+    return ManualClock(1_700_000_000.0)
 
 
 @pytest.fixture
-def client(tmp_path: Path, logstash: Logstash, clock: FakeClock) -> Iterator[TestClient]:
+def client(tmp_path: Path, logstash: Logstash, clock: ManualClock) -> Iterator[TestClient]:
     log = tmp_path / "logstash-plain.log"
     log.write_text(
         "".join(
@@ -129,7 +122,7 @@ def poll(client: TestClient) -> None:
     client.portal.call(sidecar.poller.poll_once)  # type: ignore[union-attr]
 
 
-def advance(client: TestClient, logstash: Logstash, clock: FakeClock, events: int) -> None:
+def advance(client: TestClient, logstash: Logstash, clock: ManualClock, events: int) -> None:
     clock.t += 10
     logstash.events += events
     poll(client)
@@ -143,7 +136,7 @@ def test_health_should_be_starting_before_the_first_poll(client: TestClient) -> 
 
 
 def test_health_should_be_healthy_after_polls_and_answer_head(
-    client: TestClient, logstash: Logstash, clock: FakeClock
+    client: TestClient, logstash: Logstash, clock: ManualClock
 ) -> None:
     poll(client)
     advance(client, logstash, clock, 500)
@@ -160,7 +153,7 @@ def test_healthz_should_be_alive_without_logstash(client: TestClient) -> None:
 
 
 def test_stats_should_report_rates_and_log_types(
-    client: TestClient, logstash: Logstash, clock: FakeClock
+    client: TestClient, logstash: Logstash, clock: ManualClock
 ) -> None:
     poll(client)
     advance(client, logstash, clock, 500)
@@ -222,7 +215,7 @@ def test_a_bad_parameter_should_be_echoed_short(client: TestClient) -> None:
 
 
 def test_stats_should_be_served_as_the_same_bytes_until_the_next_poll(
-    client: TestClient, logstash: Logstash, clock: FakeClock
+    client: TestClient, logstash: Logstash, clock: ManualClock
 ) -> None:
     poll(client)
     advance(client, logstash, clock, 100)
@@ -246,7 +239,7 @@ def test_a_trailing_slash_should_not_redirect_to_the_host_header(client: TestCli
 
 
 def test_history_should_list_points_and_restart_markers(
-    client: TestClient, logstash: Logstash, clock: FakeClock
+    client: TestClient, logstash: Logstash, clock: ManualClock
 ) -> None:
     poll(client)
     advance(client, logstash, clock, 100)
@@ -294,7 +287,7 @@ def test_hot_threads_should_be_text_or_502(client: TestClient, logstash: Logstas
 
 
 def test_support_bundle_should_hold_every_part_and_no_secret(
-    client: TestClient, logstash: Logstash, clock: FakeClock
+    client: TestClient, logstash: Logstash, clock: ManualClock
 ) -> None:
     poll(client)
     advance(client, logstash, clock, 100)

@@ -17,16 +17,9 @@ from status_sidecar import dashboard
 from status_sidecar.app import create_app
 from status_sidecar.settings import Settings
 from status_sidecar.wiring import Sidecar
+from tests.support.clocks import ManualClock
 
 HOSTILE = '<img src=x onerror="alert(1)">'
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1_767_225_600.0  # 2026-01-01T00:00:00Z
-
-    def now(self) -> float:
-        return self.t
 
 
 class Logstash:
@@ -112,8 +105,8 @@ class Logstash:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture
@@ -122,7 +115,7 @@ def logstash() -> Logstash:
 
 
 def make_client(
-    tmp_path: Path, logstash: Logstash, clock: FakeClock, **overrides: Any
+    tmp_path: Path, logstash: Logstash, clock: ManualClock, **overrides: Any
 ) -> Iterator[TestClient]:
     settings = Settings(
         log_path=tmp_path / "logstash-plain.log",
@@ -139,11 +132,11 @@ def make_client(
 
 
 @pytest.fixture
-def client(tmp_path: Path, logstash: Logstash, clock: FakeClock) -> Iterator[TestClient]:
+def client(tmp_path: Path, logstash: Logstash, clock: ManualClock) -> Iterator[TestClient]:
     yield from make_client(tmp_path, logstash, clock)
 
 
-def poll(client: TestClient, clock: FakeClock, logstash: Logstash, events: int = 0) -> None:
+def poll(client: TestClient, clock: ManualClock, logstash: Logstash, events: int = 0) -> None:
     clock.t += 10
     logstash.events += events
     sidecar: Sidecar = client.app.state.sidecar  # type: ignore[attr-defined]
@@ -158,7 +151,7 @@ def text_of(html: str, element_id: str) -> str:
 
 
 def test_dashboard_should_render_health_and_deployment_facts(
-    client: TestClient, clock: FakeClock, logstash: Logstash
+    client: TestClient, clock: ManualClock, logstash: Logstash
 ) -> None:
     poll(client, clock, logstash)
     poll(client, clock, logstash, 500)
@@ -181,7 +174,7 @@ def test_dashboard_should_render_health_and_deployment_facts(
 
 
 def test_dashboard_should_render_kpis_log_types_and_config(
-    client: TestClient, clock: FakeClock, logstash: Logstash
+    client: TestClient, clock: ManualClock, logstash: Logstash
 ) -> None:
     poll(client, clock, logstash)
     poll(client, clock, logstash, 567)
@@ -203,7 +196,7 @@ def test_dashboard_should_render_kpis_log_types_and_config(
 
 
 def test_dashboard_should_mark_estimated_counts_only_when_there_are_some(
-    client: TestClient, clock: FakeClock, logstash: Logstash
+    client: TestClient, clock: ManualClock, logstash: Logstash
 ) -> None:
     poll(client, clock, logstash)
     html = client.get("/").text
@@ -228,7 +221,7 @@ def test_dashboard_should_render_before_logstash_answers(client: TestClient) -> 
 
 
 def test_dashboard_should_say_when_logstash_is_unreachable(
-    client: TestClient, clock: FakeClock, logstash: Logstash
+    client: TestClient, clock: ManualClock, logstash: Logstash
 ) -> None:
     poll(client, clock, logstash)
     poll(client, clock, logstash, 100)
@@ -247,7 +240,7 @@ def test_dashboard_should_say_when_logstash_is_unreachable(
 
 
 def test_dashboard_should_escape_everything_it_renders(
-    tmp_path: Path, clock: FakeClock, logstash: Logstash
+    tmp_path: Path, clock: ManualClock, logstash: Logstash
 ) -> None:
     logstash.plugin_id = HOSTILE
     for client in make_client(tmp_path, logstash, clock, destination=HOSTILE):
@@ -277,7 +270,7 @@ def test_dashboard_should_send_a_strict_content_security_policy(client: TestClie
 
 
 def test_dashboard_should_carry_its_settings_in_data_attributes(
-    tmp_path: Path, clock: FakeClock, logstash: Logstash
+    tmp_path: Path, clock: ManualClock, logstash: Logstash
 ) -> None:
     for client in make_client(tmp_path, logstash, clock, poll_interval=0.5):
         body = re.search(r"<body([^>]*)>", client.get("/").text)

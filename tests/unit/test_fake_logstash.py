@@ -24,12 +24,12 @@ from tests.fakes.fake_logstash import (
     FakeLogstash,
     FakeLogstashServer,
     LogWriter,
-    ManualClock,
     create_app,
     free_port,
     generate_big_log,
     run_fake_logstash_server,
 )
+from tests.support.clocks import ManualClock
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 REPO = Path(__file__).resolve().parents[2]

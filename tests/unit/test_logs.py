@@ -26,7 +26,8 @@ from status_sidecar.logs import (
     tail_lines,
 )
 
-REAL_FIXTURES = Path("/work/shared/fixtures/logstash/logs")
+# ../shared beside the repository (the project does not copy it); skipped when absent.
+REAL_FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "logstash" / "logs"
 
 # --------------------------------------------------------------------------------------
 # A log written in the shape of real logstash-plain.log files (7.x/8.x layout)

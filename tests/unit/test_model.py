@@ -251,11 +251,24 @@ def test_should_never_crash_on_arbitrary_json(document: object) -> None:
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="shared Logstash fixtures not present")
 def test_should_parse_every_real_captured_response() -> None:
-    for path in sorted((SHARED / "node_stats").glob("*.json")):
-        stats = NodeStats.parse(json.loads(path.read_text()))
-        if "pipelines_persisted_queue" not in path.name:
-            assert stats.version, path.name
-    for path in sorted((SHARED / "node_info").glob("node_*.json")):
-        assert NodeInfo.parse(json.loads(path.read_text())).pipelines, path.name
-    for path in sorted((SHARED / "health_report").glob("*_esdiag.json")):
+    stats_files = sorted((SHARED / "node_stats").glob("*.json"))
+    info_files = sorted((SHARED / "node_info").glob("node_*.json"))
+    report_files = sorted((SHARED / "health_report").glob("*_esdiag.json"))
+    assert stats_files and info_files and report_files, "the shared captures moved"
+    for path in stats_files:
+        raw = json.loads(path.read_text())
+        stats = NodeStats.parse(raw)
+        # Every pipeline the capture holds is parsed, with its plugins; the node's event
+        # counter is what Logstash wrote (a capture taken at startup may have none).
+        assert {p.id for p in stats.pipelines} == set(raw.get("pipelines") or {}), path.name
+        assert stats.version == raw.get("version"), path.name
+        assert stats.events.events_in == (raw.get("events") or {}).get("in"), path.name
+        for pipeline in stats.pipelines:
+            plugins = (raw["pipelines"][pipeline.id] or {}).get("plugins") or {}
+            count = sum(len(plugins.get(kind) or []) for kind in ("inputs", "filters", "outputs"))
+            assert len(pipeline.plugins) == count, path.name
+    for path in info_files:
+        info = NodeInfo.parse(json.loads(path.read_text()))
+        assert info.pipelines and all(p.id for p in info.pipelines), path.name
+    for path in report_files:
         assert HealthReport.parse(json.loads(path.read_text())).status == "green", path.name

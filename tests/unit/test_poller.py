@@ -10,14 +10,7 @@ import pytest
 
 from status_sidecar.app import build_sidecar
 from status_sidecar.settings import Settings
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def now(self) -> float:
-        return self.t
+from tests.support.clocks import ManualClock
 
 
 def test_should_log_once_per_state_change(caplog: pytest.LogCaptureFixture) -> None:
@@ -36,7 +29,7 @@ def test_should_log_once_per_state_change(caplog: pytest.LogCaptureFixture) -> N
         )
 
     async def scenario() -> None:
-        clock = Clock()
+        clock = ManualClock(1000.0)
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
             sidecar = build_sidecar(Settings(history_file=""), http, clock, environ={})
             for _ in range(5):
@@ -67,7 +60,9 @@ def test_should_survive_a_transport_exception() -> None:
 
     async def scenario() -> str | None:
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-            sidecar = build_sidecar(Settings(history_file=""), http, Clock(), environ={})
+            sidecar = build_sidecar(
+                Settings(history_file=""), http, ManualClock(1000.0), environ={}
+            )
             assert await sidecar.poller.poll_once() is None
             return sidecar.store.last_error
 

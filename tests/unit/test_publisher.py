@@ -19,15 +19,8 @@ from status_sidecar.sinks.history import HistoryFile
 from status_sidecar.sinks.publisher import Publisher, backoff_delay, build_publisher
 from status_sidecar.sinks.pushgateway import grouping_path
 from status_sidecar.store import PollTimings, Store
+from tests.support.clocks import ManualClock
 from tests.support.inproc import sidecar_with_fake
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1_767_225_600.0
-
-    def now(self) -> float:
-        return self.t
 
 
 class RecordingSink:
@@ -62,7 +55,7 @@ def stats(events: int, *, uptime_ms: int, eph: str = "e1") -> NodeStats:
     return NodeStats.parse(raw)
 
 
-def snapshot(clock: Clock) -> MetricsInput:
+def snapshot(clock: ManualClock) -> MetricsInput:
     return MetricsInput(
         now=clock.now(),
         sidecar_version="1",
@@ -79,7 +72,7 @@ def snapshot(clock: Clock) -> MetricsInput:
 
 
 def make(sinks: list[RecordingSink], interval: float, history: HistoryFile | None = None) -> Any:
-    clock = Clock()
+    clock = ManualClock()
     store = Store(
         history_points=100,
         recent_window_s=600,
@@ -213,7 +206,7 @@ def test_a_missing_history_directory_should_turn_the_file_off_not_the_sidecar(
     tmp_path: Path,
 ) -> None:
     settings = Settings(history_file=str(tmp_path / "no-such-dir" / "h.jsonl"))
-    clock = Clock()
+    clock = ManualClock()
     store = Store(history_points=10, recent_window_s=60, started_at=0)
     pub = build_publisher(settings, store, clock)
     assert pub.restore(clock.now()) is None
@@ -225,7 +218,7 @@ def test_a_missing_history_directory_should_turn_the_file_off_not_the_sidecar(
 
 
 def test_build_publisher_should_enable_only_the_configured_sinks(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = ManualClock()
     store = Store(history_points=10, recent_window_s=60, started_at=0)
     off = build_publisher(Settings(history_file=""), store, clock)
     assert off.sinks == [] and off.history is None

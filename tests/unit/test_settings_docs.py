@@ -42,4 +42,3 @@ def test_every_readme_row_should_match_a_declaration() -> None:
                 assert defaults[i] == by_env[env].default, f"README default of {env}"
             seen += 1
     assert seen >= 30
-
