@@ -134,9 +134,9 @@ class AsgSource:
 class AciSource:
     """Running container groups of one resource group that have a sidecar container.
 
-    The port is the sidecar container's declared port (``sidecar_port`` in Terraform), else
-    ``port``. Groups without a sidecar container, without an IP address or not ``Running`` are
-    not targets (they are counted in :attr:`skipped`).
+    The port is the sidecar container's declared port (``sidecar_port`` in Terraform). Groups
+    without a sidecar container, with an unpublished sidecar, without an IP address or not
+    ``Running`` are not targets (they are counted in :attr:`skipped`, with the reason).
     """
 
     def __init__(
@@ -191,7 +191,11 @@ class AciSource:
         if not ip:
             return None, "no IP address"
         ports = [p.port for p in (sidecar.ports or []) if (p.protocol or "TCP").upper() == "TCP"]
-        port = ports[0] if ports else self.port
+        if not ports:
+            # publish_sidecar = false: the sidecar answers inside the group only (its probes),
+            # so nothing outside can scrape it; a target there would only ever be down.
+            return None, "sidecar not published (publish_sidecar = false)"
+        port = ports[0]
         tags = group.tags or {}
         labels = labels_for(
             self.job,

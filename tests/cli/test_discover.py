@@ -264,6 +264,7 @@ def test_should_write_running_container_groups_with_a_sidecar(
         stashkit_group("no-sidecar", ip="10.1.0.6", sidecar_port=None),
         stashkit_group("stopped", ip="10.1.0.7", state="Stopped"),
         stashkit_group("pending", ip=None, state="Pending"),
+        stashkit_group("inside-only", ip="10.1.0.8", sidecar_published=False),
     )
     out = tmp_path / "targets.json"
     result = cli("discover", "--azure-resource-group", "stashkit-rg", "--out", str(out), "--once")
@@ -294,10 +295,12 @@ def test_should_write_running_container_groups_with_a_sidecar(
             },
         },
     ]
-    # five groups over three pages, then one GET per group for its instance view
+    # six groups over three pages, then one GET per group for its instance view
     lists = [r for r in arm.fake.requests if r.split("?")[0].endswith("containerGroups")]
     assert len(lists) == 3
-    assert sum("/containerGroups/" in r for r in arm.fake.requests) == 5
+    assert sum("/containerGroups/" in r for r in arm.fake.requests) == 6
+    # an unpublished sidecar is no target (nothing outside its group can scrape it)
+    assert "10.1.0.8" not in out.read_text()
 
 
 def test_azure_500s_should_be_retried_with_exponential_backoff(

@@ -133,8 +133,10 @@ def stashkit_group(
     logstash_restarts: int = 0,
     sidecar_restarts: int = 0,
     deployment: str | None = None,
+    sidecar_published: bool = True,
 ) -> FakeGroup:
-    """A group as deployments/azure-aci makes it: logstash + status-sidecar."""
+    """A group as deployments/azure-aci makes it: logstash + status-sidecar (whose port is
+    declared only when published: ``publish_sidecar``)."""
     containers = [
         FakeContainer(
             "logstash", [5514], logstash_state, logstash_restarts, image="logstash:8.17.0"
@@ -143,7 +145,11 @@ def stashkit_group(
     if sidecar_port is not None:
         containers.append(
             FakeContainer(
-                "status-sidecar", [sidecar_port], sidecar_state, sidecar_restarts, image="sc:1"
+                "status-sidecar",
+                [sidecar_port] if sidecar_published else [],
+                sidecar_state,
+                sidecar_restarts,
+                image="sc:1",
             )
         )
     tags = {"stashkit:deployment": deployment} if deployment else {}
