@@ -256,6 +256,30 @@ def metrics_rows() -> list[Row]:
     ]
 
 
+def install_rows() -> list[Row]:
+    """The sidecar's runtime install alone, from the lock, into a temporary venv (what the
+    image's /opt/venv holds), and the CLI without and with the bundled Terraform."""
+    from tests.ci.installs import install_from_lock
+
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="stashkit-install-") as tmp:
+        for label, package, extras, goal in (
+            ("sidecar runtime install (from uv.lock)", "status-sidecar", (), "< 20 MB"),
+            ("stashkit CLI install", "stashkit", (), ""),
+            ("stashkit[bundled-terraform] install", "stashkit", ("bundled-terraform",), ""),
+        ):
+            venv = Path(tmp) / f"{package}-{len(extras)}"
+            t0 = time.perf_counter()
+            install = install_from_lock(venv, package, *extras)
+            seconds = time.perf_counter() - t0
+            size = install.size_bytes() / 1e6
+            count = len(install.distributions())
+            rows.append(
+                (label, f"{size:.1f} MB, {count} distributions, installed in {seconds:.1f} s", goal)
+            )
+    return rows
+
+
 def print_table(rows: list[Row]) -> None:
     widths = [max(len(r[i]) for r in [*rows, ("figure", "measured", "goal")]) for i in range(3)]
     header = ("figure", "measured", "goal")
@@ -278,6 +302,7 @@ def main() -> int:
         generate_big_log(log, 1 << 20)
         big = Path(tmp) / "big.log"
         generate_big_log(big, args.big_log_mb << 20)
+        rows += install_rows()
         rows += bench_parse_store()
         rows += bench_tail_big(big)
         rows += bench_health(log, big, args.wrk_seconds)

