@@ -10,7 +10,10 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STASHKIT_CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/stashkit
 UV_HOME := $(STASHKIT_CACHE_DIR)/uv-$(UV_VERSION)
-UV ?= $(UV_HOME)/bin/uv
+UV_BOOTSTRAP := $(UV_HOME)/bin/uv
+UV ?= $(UV_BOOTSTRAP)
+# Bootstrapped only when it is the one used (`make UV=uv` needs none).
+UV_NEEDED := $(filter $(UV_BOOTSTRAP),$(UV))
 # The interpreter is the one .python-version names (the image's), unless UV_PYTHON says
 # otherwise (CI's matrix); never a download: only the package index is reachable.
 export UV_PYTHON_DOWNLOADS ?= never
@@ -21,18 +24,18 @@ SIDECAR_EXPORT = $(UV) export --frozen --quiet --package status-sidecar --no-dev
 
 .PHONY: demo test lint bench tf-check venv lock system-deps clean
 
-$(UV_HOME)/bin/uv:
+$(UV_BOOTSTRAP):
 	$(PYTHON) -m venv $(UV_HOME)
 	$(UV_HOME)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 
-$(BIN)/.installed: pyproject.toml sidecar/pyproject.toml uv.lock .python-version | $(UV)
+$(BIN)/.installed: pyproject.toml sidecar/pyproject.toml uv.lock .python-version | $(UV_NEEDED)
 	$(UV) sync --frozen --extra dev
 	touch $@
 
 venv: $(BIN)/.installed
 
 # After changing a dependency: re-lock, and re-export what the sidecar image installs.
-lock: | $(UV)
+lock: | $(UV_NEEDED)
 	$(UV) lock
 	$(SIDECAR_EXPORT) > sidecar/requirements.lock
 

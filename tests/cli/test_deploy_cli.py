@@ -373,7 +373,7 @@ def test_should_fall_back_to_the_bundled_terraform(
 ) -> None:
     bundled = Path(sys.executable).parent / "stashkit-terraform"
     if not bundled.exists():
-        pytest.skip("stashkit-terraform is not installed in this venv (pip install -e .)")
+        pytest.skip("stashkit-terraform is not installed in this venv (make venv)")
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no terraform at all (nor /usr/local/bin's)
     assert cli.main(env.argv("plan", DEPLOYMENT)) == 0
     out, err = capfd.readouterr()

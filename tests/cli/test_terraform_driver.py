@@ -298,7 +298,7 @@ def test_should_pass_an_existing_cli_config_explicitly(tmp_path: Path) -> None:
 def test_should_run_the_bundled_terraform_as_stashkit_terraform(tmp_path: Path) -> None:
     script = Path(sys.executable).parent / BUNDLED_COMMAND
     if not script.exists():
-        pytest.skip(f"{BUNDLED_COMMAND} is not installed in this venv (pip install -e .)")
+        pytest.skip(f"{BUNDLED_COMMAND} is not installed in this venv (make venv)")
     env = {"PATH": "/usr/bin:/bin", "TF_CLI_CONFIG_FILE": os.devnull, "HOME": str(tmp_path)}
     result = subprocess.run(
         [str(script), "version"], capture_output=True, text=True, env=env, timeout=60, check=False
