@@ -7,6 +7,8 @@ data "aws_vpc" "this" {
 module "decisions" {
   source = "../../modules/stashkit-decisions"
 
+  name                      = var.name
+  sidecar_token_version     = var.sidecar_token_version
   output_type               = var.output_type
   log_profile               = var.log_profile
   logstash_image            = var.logstash_image
@@ -34,7 +36,7 @@ module "decisions" {
 module "host" {
   source = "../../modules/aws-logstash-host"
 
-  name                       = var.name
+  name                       = module.decisions.name
   vpc_id                     = var.vpc_id
   ingress_rules              = module.decisions.ingress_rules
   pipeline_config            = var.pipeline_config
@@ -42,7 +44,7 @@ module "host" {
   sidecar_image              = var.sidecar_image
   sidecar_enabled            = module.decisions.sidecar_enabled
   sidecar_health_port        = module.decisions.sidecar_health_port
-  sidecar_token_version      = var.sidecar_token_version
+  sidecar_token_version      = module.decisions.sidecar_token_version
   logstash_secrets           = module.decisions.logstash_secrets
   logstash_secrets_version   = var.logstash_secrets_version
   kms_key_arn                = var.kms_key_arn
@@ -57,7 +59,7 @@ module "host" {
 module "nlb" {
   source = "../../modules/aws-nlb"
 
-  name                       = var.name
+  name                       = module.decisions.name
   vpc_id                     = var.vpc_id
   subnet_ids                 = length(var.nlb_subnet_ids) > 0 ? var.nlb_subnet_ids : var.subnet_ids
   internal                   = var.nlb_internal

@@ -1,6 +1,8 @@
 module "decisions" {
   source = "../../modules/stashkit-decisions"
 
+  name                   = var.name
+  sidecar_token_version  = var.sidecar_token_version
   output_type            = var.output_type
   log_profile            = var.log_profile
   logstash_image         = var.logstash_image
@@ -21,7 +23,7 @@ module "decisions" {
 module "host" {
   source = "../../modules/aws-logstash-host"
 
-  name                       = var.name
+  name                       = module.decisions.name
   vpc_id                     = var.vpc_id
   ingress_rules              = module.decisions.ingress_rules
   pipeline_config            = var.pipeline_config
@@ -29,7 +31,7 @@ module "host" {
   sidecar_image              = var.sidecar_image
   sidecar_enabled            = module.decisions.sidecar_enabled
   sidecar_health_port        = module.decisions.sidecar_health_port
-  sidecar_token_version      = var.sidecar_token_version
+  sidecar_token_version      = module.decisions.sidecar_token_version
   logstash_secrets           = module.decisions.logstash_secrets
   logstash_secrets_version   = var.logstash_secrets_version
   kms_key_arn                = var.kms_key_arn

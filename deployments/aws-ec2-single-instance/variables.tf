@@ -88,7 +88,7 @@ variable "logstash_environment" {
 ################################################################################
 
 variable "name" {
-  description = "Prefix for every resource name: 2 to 31 lower-case letters, digits or hyphens, starting with a letter (validated by the modules)."
+  description = "Prefix for every resource name: 2 to 31 lower-case letters, digits or hyphens, starting with a letter (validated by stashkit-decisions)."
   type        = string
   default     = "stashkit"
   nullable    = false
@@ -110,7 +110,7 @@ variable "logstash_secrets_version" {
 }
 
 variable "sidecar_token_version" {
-  description = "Version of the generated sidecar API token (output sidecar_token, SSM /<name>/sidecar/token): increase it to rotate the token; the hosts then boot again with the new one. Validated by modules/aws-logstash-host."
+  description = "Version of the generated sidecar API token (output sidecar_token, SSM /<name>/sidecar/token): increase it to rotate the token; the hosts then boot again with the new one. Validated by stashkit-decisions."
   type        = number
   default     = 1
   nullable    = false

@@ -1,6 +1,8 @@
 module "decisions" {
   source = "../../modules/stashkit-decisions"
 
+  name                      = var.name
+  sidecar_token_version     = var.sidecar_token_version
   output_type               = var.output_type
   log_profile               = var.log_profile
   logstash_image            = var.logstash_image
@@ -35,7 +37,7 @@ resource "azurerm_resource_group" "this" {
 module "container_group" {
   source = "../../modules/azure-container-group"
 
-  name                     = var.name
+  name                     = module.decisions.name
   resource_group_name      = azurerm_resource_group.this.name
   location                 = azurerm_resource_group.this.location
   ip_address_type          = var.ip_address_type
@@ -68,7 +70,7 @@ module "container_group" {
   })
   sidecar_tls_cert      = var.sidecar_tls_cert
   sidecar_tls_key       = var.sidecar_tls_key
-  sidecar_token_version = var.sidecar_token_version
+  sidecar_token_version = module.decisions.sidecar_token_version
 
   image_registry_server   = var.image_registry_server
   image_registry_username = var.image_registry_username

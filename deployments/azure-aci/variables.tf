@@ -83,7 +83,7 @@ variable "logstash_environment" {
 ################################################################################
 
 variable "name" {
-  description = "Prefix for every resource name: 2 to 31 lower-case letters, digits or hyphens, starting with a letter."
+  description = "Prefix for every resource name: 2 to 31 lower-case letters, digits or hyphens, starting with a letter (validated by stashkit-decisions)."
   type        = string
   default     = "stashkit"
   nullable    = false

@@ -1,12 +1,7 @@
 variable "name" {
-  description = "Prefix for every resource name (lower-case letters, digits and hyphens; starts with a letter)."
+  description = "Prefix for every resource name: stashkit-decisions' name output (validated there)."
   type        = string
   nullable    = false
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
-    error_message = "name must match ^[a-z][a-z0-9-]{1,30}$ (2 to 31 lower-case letters, digits or hyphens, starting with a letter)."
-  }
 }
 
 variable "vpc_id" {
@@ -21,7 +16,7 @@ variable "vpc_id" {
 }
 
 variable "ingress_rules" {
-  description = "Security group ingress by key, as stashkit-decisions' ingress_rules output: map of { port, protocol (tcp|udp), cidrs, description }."
+  description = "Security group ingress by key: stashkit-decisions' ingress_rules output, map of { port, protocol (tcp|udp), cidrs, description } (its ports validated there, never 9600)."
   type = map(object({
     port        = number
     protocol    = string
@@ -30,14 +25,6 @@ variable "ingress_rules" {
   }))
   nullable = false
 
-  validation {
-    condition     = alltrue([for r in var.ingress_rules : r.port >= 1 && r.port <= 65535 && floor(r.port) == r.port])
-    error_message = "Every ingress rule port must be a whole number between 1 and 65535."
-  }
-  validation {
-    condition     = alltrue([for r in var.ingress_rules : r.port != 9600])
-    error_message = "No ingress rule may open 9600: the Logstash API is never exposed."
-  }
   validation {
     condition     = alltrue([for r in var.ingress_rules : contains(["tcp", "udp"], r.protocol)])
     error_message = "Every ingress rule protocol must be tcp or udp."
@@ -104,15 +91,10 @@ variable "sidecar_health_port" {
 }
 
 variable "sidecar_token_version" {
-  description = "Version of the sidecar API token: change it (e.g. 1 -> 2) to rotate the token; the hosts are then replaced (single instance) or refreshed (Auto Scaling group) to boot with it."
+  description = "Version of the sidecar API token (stashkit-decisions' sidecar_token_version output, validated there): change it (e.g. 1 -> 2) to rotate the token; the hosts are then replaced (single instance) or refreshed (Auto Scaling group) to boot with it."
   type        = number
   default     = 1
   nullable    = false
-
-  validation {
-    condition     = var.sidecar_token_version >= 1 && floor(var.sidecar_token_version) == var.sidecar_token_version
-    error_message = "sidecar_token_version must be a whole number of at least 1."
-  }
 }
 
 variable "logstash_secrets_version" {

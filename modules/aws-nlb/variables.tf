@@ -1,23 +1,13 @@
 variable "name" {
-  description = "Prefix for the load balancer and target group names (lower-case letters, digits and hyphens; starts with a letter)."
+  description = "Prefix for the load balancer and target group names: stashkit-decisions' name output (validated there)."
   type        = string
   nullable    = false
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
-    error_message = "name must match ^[a-z][a-z0-9-]{1,30}$ (2 to 31 lower-case letters, digits or hyphens, starting with a letter)."
-  }
 }
 
 variable "vpc_id" {
-  description = "VPC of the target groups."
+  description = "VPC of the target groups (the deployment's vpc_id, validated by aws-logstash-host)."
   type        = string
   nullable    = false
-
-  validation {
-    condition     = can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
-    error_message = "vpc_id must be a VPC id such as vpc-0123456789abcdef0."
-  }
 }
 
 variable "subnet_ids" {
@@ -39,7 +29,7 @@ variable "internal" {
 }
 
 variable "target_groups" {
-  description = "Target groups by key, as stashkit-decisions' target_groups output: map of { port, protocol (TCP|UDP|TCP_UDP), listener_protocol (default: protocol; TLS terminates TLS at the NLB and forwards TCP), certificate_arn (ACM, with TLS), health_check = { protocol (TCP|HTTP), port, path } }. Each gets a listener on its port."
+  description = "Target groups by key: stashkit-decisions' target_groups output (its ports validated there, never 9600), map of { port, protocol (TCP|UDP|TCP_UDP), listener_protocol (default: protocol; TLS terminates TLS at the NLB and forwards TCP), certificate_arn (ACM, with TLS), health_check = { protocol (TCP|HTTP), port, path } }. Each gets a listener on its port."
   type = map(object({
     port              = number
     protocol          = string
@@ -60,12 +50,6 @@ variable "target_groups" {
   validation {
     condition     = alltrue([for k, tg in var.target_groups : can(regex("^[a-z][a-z0-9-]{0,10}$", k))])
     error_message = "target_groups keys must be 1 to 11 lower-case letters, digits or hyphens (they end the target group names)."
-  }
-  validation {
-    condition = alltrue(flatten([for tg in var.target_groups : [
-      for p in [tg.port, tg.health_check.port] : p >= 1 && p <= 65535 && floor(p) == p && p != 9600
-    ]]))
-    error_message = "Target group and health check ports must be whole numbers between 1 and 65535, and never 9600 (the Logstash API)."
   }
   validation {
     condition     = alltrue([for tg in var.target_groups : contains(["TCP", "UDP", "TCP_UDP"], tg.protocol)])

@@ -3,14 +3,9 @@
 ################################################################################
 
 variable "name" {
-  description = "Prefix of the group's resource names: <name>-logstash (the container group) and a storage account derived from it."
+  description = "Prefix of the group's resource names, <name>-logstash and a storage account derived from it: stashkit-decisions' name output (validated there)."
   type        = string
   nullable    = false
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
-    error_message = "name must match ^[a-z][a-z0-9-]{1,30}$ (2 to 31 lower-case letters, digits or hyphens, starting with a letter)."
-  }
 }
 
 variable "resource_group_name" {
@@ -314,15 +309,10 @@ variable "sidecar_tls_key" {
 }
 
 variable "sidecar_token_version" {
-  description = "Version of the generated sidecar API token (output sidecar_token): increase it to rotate the token (the container group is updated with the new one)."
+  description = "Version of the generated sidecar API token (output sidecar_token; stashkit-decisions' sidecar_token_version output, validated there): increase it to rotate the token (the container group is updated with the new one)."
   type        = number
   default     = 1
   nullable    = false
-
-  validation {
-    condition     = var.sidecar_token_version >= 1 && floor(var.sidecar_token_version) == var.sidecar_token_version
-    error_message = "sidecar_token_version must be a whole number of at least 1."
-  }
 }
 
 ################################################################################

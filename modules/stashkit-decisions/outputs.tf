@@ -1,3 +1,13 @@
+output "name" {
+  description = "The validated deployment name."
+  value       = var.name
+}
+
+output "sidecar_token_version" {
+  description = "The validated sidecar token version."
+  value       = var.sidecar_token_version
+}
+
 output "output_type" {
   description = "The validated output type."
   value       = var.output_type
@@ -53,6 +63,10 @@ output "ingress_rules" {
     error_message = "syslog_port, syslog_tls_port (when TLS is on), sidecar_port and sidecar_health_port (when the sidecar runs) and the Logstash API port 9600 must all differ."
   }
   precondition {
+    condition     = alltrue([for r in local.ingress_rules : r.port != local.logstash_api_port])
+    error_message = "No ingress rule may open 9600: the Logstash API is never exposed."
+  }
+  precondition {
     condition     = !local.dashboard_via_nlb || length(var.operator_cidrs) > 0
     error_message = "expose_dashboard_via_nlb needs operator_cidrs: the instances accept the dashboard only from those CIDR blocks."
   }
@@ -62,6 +76,10 @@ output "target_groups" {
   description = "Load balancer target groups by key: map of { port, protocol, listener_protocol, certificate_arn, health_check = { protocol, port, path } }. `syslog` (TCP_UDP), `syslog-tls` when TLS is on (TCP, passed through), `dashboard` when the sidecar runs and expose_dashboard_via_nlb is true (a TLS listener with dashboard_certificate_arn, else TCP)."
   value       = local.target_groups
 
+  precondition {
+    condition     = alltrue(flatten([for tg in local.target_groups : [tg.port != local.logstash_api_port, tg.health_check.port != local.logstash_api_port]]))
+    error_message = "No target group or health check may use 9600: the Logstash API is never exposed."
+  }
   precondition {
     condition     = !local.dashboard_nlb_plain || var.allow_plaintext_dashboard
     error_message = "expose_dashboard_via_nlb on an internet-facing NLB (nlb_internal = false) needs dashboard_certificate_arn: the dashboard listener is TLS with that ACM certificate. Set allow_plaintext_dashboard = true to forward plain TCP (the sidecar token in clear on the internet) on purpose."

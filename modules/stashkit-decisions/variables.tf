@@ -1,3 +1,15 @@
+variable "name" {
+  description = "Name of the deployment, the prefix of every resource name: 2 to 31 lower-case letters, digits or hyphens, starting with a letter."
+  type        = string
+  default     = "stashkit"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
+    error_message = "name must match ^[a-z][a-z0-9-]{1,30}$ (2 to 31 lower-case letters, digits or hyphens, starting with a letter)."
+  }
+}
+
 variable "output_type" {
   description = "Where Logstash forwards the Aviatrix logs. One of: splunk-hec, azure-log-ingestion, dynatrace, dynatrace-logs, dynatrace-metrics, zabbix, elasticsearch, webhook-test."
   type        = string
@@ -64,6 +76,18 @@ variable "sidecar_enabled" {
   type        = bool
   default     = true
   nullable    = false
+}
+
+variable "sidecar_token_version" {
+  description = "Version of the generated sidecar API token: increase it (1 -> 2) to rotate the token."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.sidecar_token_version >= 1 && floor(var.sidecar_token_version) == var.sidecar_token_version
+    error_message = "sidecar_token_version must be a whole number of at least 1."
+  }
 }
 
 variable "sidecar_port" {

@@ -70,22 +70,6 @@ run "should_keep_the_bucket_private_and_encrypted" {
   }
 }
 
-run "should_reject_the_logstash_api_port" {
-  command = plan
-  variables {
-    ingress_rules = { api = { port = 9600, protocol = "tcp", cidrs = ["10.0.0.0/8"], description = "no" } }
-  }
-  expect_failures = [var.ingress_rules]
-}
-
-run "should_reject_a_port_out_of_range" {
-  command = plan
-  variables {
-    ingress_rules = { syslog = { port = 70000, protocol = "tcp", cidrs = ["10.0.0.0/8"], description = "no" } }
-  }
-  expect_failures = [var.ingress_rules]
-}
-
 run "should_reject_an_unknown_protocol" {
   command = plan
   variables {
@@ -132,14 +116,6 @@ run "should_reject_a_container_script_that_is_not_a_script" {
     container_script = "deployments/aws/.rendered/run.sh"
   }
   expect_failures = [var.container_script]
-}
-
-run "should_reject_a_bad_name" {
-  command = plan
-  variables {
-    name = "a"
-  }
-  expect_failures = [var.name]
 }
 
 run "should_reject_a_bad_vpc_id" {
@@ -297,14 +273,6 @@ run "should_generate_no_token_without_the_sidecar" {
     )
     error_message = "no sidecar, no token"
   }
-}
-
-run "should_reject_a_bad_sidecar_token_version" {
-  command = plan
-  variables {
-    sidecar_token_version = 0
-  }
-  expect_failures = [var.sidecar_token_version]
 }
 
 run "should_reject_a_bad_logstash_secrets_version" {

@@ -174,22 +174,6 @@ run "should_check_tcp_without_a_path" {
   }
 }
 
-run "should_reject_a_bad_name" {
-  command = plan
-  variables {
-    name = "Demo_1"
-  }
-  expect_failures = [var.name]
-}
-
-run "should_reject_a_bad_vpc_id" {
-  command = plan
-  variables {
-    vpc_id = "my-vpc"
-  }
-  expect_failures = [var.vpc_id]
-}
-
 run "should_reject_no_subnets" {
   command = plan
   variables {
@@ -211,16 +195,6 @@ run "should_reject_a_long_target_group_key" {
   variables {
     target_groups = {
       syslog-over-tcp = { port = 5000, protocol = "TCP", health_check = { protocol = "TCP", port = 5000 } }
-    }
-  }
-  expect_failures = [var.target_groups]
-}
-
-run "should_reject_the_logstash_api_port" {
-  command = plan
-  variables {
-    target_groups = {
-      api = { port = 9600, protocol = "TCP", health_check = { protocol = "TCP", port = 9600 } }
     }
   }
   expect_failures = [var.target_groups]

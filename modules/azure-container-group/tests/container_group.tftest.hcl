@@ -167,14 +167,6 @@ run "should_keep_the_pipeline_share_private" {
   }
 }
 
-run "should_reject_a_bad_name" {
-  command = plan
-  variables {
-    name = "A"
-  }
-  expect_failures = [var.name]
-}
-
 run "should_reject_an_empty_resource_group_name" {
   command = plan
   variables {
@@ -351,14 +343,6 @@ run "should_reject_a_sidecar_certificate_without_its_key" {
     sidecar_tls_cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
   }
   expect_failures = [var.sidecar_tls_key]
-}
-
-run "should_reject_a_bad_sidecar_token_version" {
-  command = plan
-  variables {
-    sidecar_token_version = 1.5
-  }
-  expect_failures = [var.sidecar_token_version]
 }
 
 run "should_reject_a_registry_without_credentials" {

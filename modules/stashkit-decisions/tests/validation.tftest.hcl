@@ -414,3 +414,35 @@ run "should_reject_client_auth_without_the_ca" {
   }
   expect_failures = [output.logstash_secrets]
 }
+
+run "should_reject_a_bad_name" {
+  command = plan
+  variables {
+    name = "Demo_1"
+  }
+  expect_failures = [var.name]
+}
+
+run "should_reject_a_one_letter_name" {
+  command = plan
+  variables {
+    name = "a"
+  }
+  expect_failures = [var.name]
+}
+
+run "should_reject_a_bad_sidecar_token_version" {
+  command = plan
+  variables {
+    sidecar_token_version = 0
+  }
+  expect_failures = [var.sidecar_token_version]
+}
+
+run "should_reject_a_fractional_sidecar_token_version" {
+  command = plan
+  variables {
+    sidecar_token_version = 1.5
+  }
+  expect_failures = [var.sidecar_token_version]
+}
