@@ -89,7 +89,10 @@ def install_from_lock(venv: Path, package: str, *extras: str) -> Install:
     args = ["sync", "--frozen", "--package", package, "--no-dev", "--no-editable"]
     for extra in extras:
         args += ["--extra", extra]
-    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    # This interpreter's base installation: the same Python as the tests, found by path (a
+    # version request could pick another one, or a pyenv shim that is not enabled).
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    python = str(Path(sys.base_prefix) / "bin" / f"python{version}")
     result = run_uv(*args, "--python", python, env={"UV_PROJECT_ENVIRONMENT": str(venv.absolute())})
     if result.returncode != 0:
         raise RuntimeError(f"uv sync failed: {result.stderr.strip()}")
