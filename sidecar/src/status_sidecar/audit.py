@@ -92,6 +92,8 @@ class AuditTrail:
 
     def add(self, entry: dict[str, object]) -> None:
         """Never blocks, never raises."""
+        if not self.enabled:
+            return
         line = json.dumps(entry, separators=(",", ":"), ensure_ascii=True)
         if self.webhook is not None:
             self.webhook.submit(line.encode())

@@ -97,20 +97,33 @@ class Guard:
             else:
                 await self.app(scope, receive, answer)
         finally:
-            sidecar.audit.add(
-                audit.record(
-                    t=sidecar.clock.now(),
-                    client=host,
-                    who=decision.who,
-                    method=scope["method"],
-                    path=scope["path"],
-                    params=dict(parse_qsl(scope["query_string"].decode("latin-1"))),
-                    status=answer.status,
-                    bytes_sent=answer.bytes_sent,
-                    duration_s=time.monotonic() - started,
-                    outcome=outcome,
-                )
+            if sidecar.audit.enabled:
+                self._audit(sidecar, scope, decision, host, answer, outcome, started)
+
+    @staticmethod
+    def _audit(
+        sidecar: Sidecar,
+        scope: Scope,
+        decision: Decision,
+        host: str | None,
+        answer: _Recorder,
+        outcome: str,
+        started: float,
+    ) -> None:
+        sidecar.audit.add(
+            audit.record(
+                t=sidecar.clock.now(),
+                client=host,
+                who=decision.who,
+                method=scope["method"],
+                path=scope["path"],
+                params=dict(parse_qsl(scope["query_string"].decode("latin-1"))),
+                status=answer.status,
+                bytes_sent=answer.bytes_sent,
+                duration_s=time.monotonic() - started,
+                outcome=outcome,
             )
+        )
 
 
 def _on_health_port(scope: Scope, sidecar: Sidecar) -> bool:
