@@ -21,6 +21,7 @@ from tests.observability.support import (
     Recording,
     assert_promtool_tests_pass,
     firing_alerts_test,
+    promtool,
     recorded_names,
     rules,
     run_promtool,
@@ -259,6 +260,7 @@ SCENARIOS: dict[str, tuple[dict[int, Action], dict[int, set[str]]]] = {
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=list(SCENARIOS))
 def test_rules_should_fire_what_a_real_sidecar_reports(tmp_path: Path, scenario: str) -> None:
+    promtool()  # skip before recording, not after
     actions, expected = SCENARIOS[scenario]
     recording = record(tmp_path, actions, max(expected))
     test = firing_alerts_test(scenario, recording.input_series(), expected)
@@ -268,9 +270,33 @@ def test_rules_should_fire_what_a_real_sidecar_reports(tmp_path: Path, scenario:
 @pytest.mark.real
 def test_scenario_check_should_fail_when_an_unexpected_alert_fires(tmp_path: Path) -> None:
     """The scenario check is not vacuous: claiming silence while Logstash is down fails."""
+    promtool()  # skip before recording, not after
     recording = record(tmp_path, {2: mode("down")}, 10)
     test = firing_alerts_test("wrong on purpose", recording.input_series(), {10: set()})
     path = write_rules_and_tests(tmp_path, [test])
     result = run_promtool("test", "rules", path.name, cwd=path.parent)
     assert result.returncode != 0
     assert "StashkitLogstashDown" in result.stdout + result.stderr
+
+
+def expand_braces(text: str) -> set[str]:
+    """``a_{x,y}:b`` -> ``{a_x:b, a_y:b}`` (the README's shorthand)."""
+    match = re.search(r"\{([^{}]*)\}", text)
+    if not match:
+        return {text}
+    return set().union(
+        *(
+            expand_braces(text[: match.start()] + c + text[match.end() :])
+            for c in match.group(1).split(",")
+        )
+    )
+
+
+def test_readme_should_list_every_alert_and_recording_rule() -> None:
+    readme = (RULES_FILE.parents[1] / "README.md").read_text()
+    table = set(re.findall(r"^\| `(\w+)` \| (\w+) \|", readme, re.M))
+    assert table == {(r["alert"], r["labels"]["severity"]) for r in rules("alert")}
+    listed = set().union(
+        *(expand_braces(t) for t in re.findall(r"^\| `([\w:{},]+:[\w]+)` \|", readme, re.M))
+    )
+    assert listed == recorded_names()
