@@ -381,7 +381,7 @@ def test_dockerignore_keeps_the_context_small() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert {"tests", "**/__pycache__", "**/.pytest_cache", ".venv", "dist"} <= patterns
-    assert not patterns & {"src", "pyproject.toml", "*", "**"}
+    assert not patterns & {"src", "pyproject.toml", "requirements.lock", "*", "**", "*.lock"}
 
 
 def _free_port() -> int:
