@@ -153,7 +153,9 @@ resource "azurerm_container_group" "this" {
       "--path.logs", local.log_dir,
       "--config.reload.automatic",
     ]
-    environment_variables        = var.logstash_environment
+    # LOG_STYLE=file: the official image logs to the console only unless told so; the
+    # sidecar reads logstash-plain.log under --path.logs.
+    environment_variables        = merge({ LOG_STYLE = "file" }, var.logstash_environment)
     secure_environment_variables = local.secure_environment
 
     dynamic "ports" {

@@ -263,6 +263,8 @@ def test_shared_log_volume(built: Build) -> None:
     assert written["mountPath"] == read["mountPath"] == "/var/log/logstash"
     assert not written.get("readOnly") and read["readOnly"] is True
     assert logstash["args"] == ["--path.logs", "/var/log/logstash"]
+    # the image logs to the console only unless LOG_STYLE=file: the sidecar reads the file
+    assert {e["name"]: e.get("value") for e in logstash["env"]}["LOG_STYLE"] == "file"
     env = {e["name"]: e.get("value") for e in sidecar["env"]}
     assert env["LOGSTASH_LOG_PATH"] == "/var/log/logstash/logstash-plain.log"
     assert env["LOGSTASH_API_URL"] == "http://127.0.0.1:9600"

@@ -164,6 +164,8 @@ def test_should_run_logstash_and_the_sidecar_on_one_network(
     assert _option(logstash, "--network") == "stashkit"
     assert "--restart=always" in logstash
     assert logstash[-3:] == [config.logstash_image, "--path.logs", "/var/log/logstash"]
+    # the image logs to the console only unless LOG_STYLE=file: the sidecar reads the file
+    assert "LOG_STYLE=file" in _options(logstash, "-e", "--env")
     volumes = _options(logstash, "-v", "--volume")
     assert "/var/log/logstash:/var/log/logstash" in volumes
     assert f"{tmp_path}/run/pipeline.conf:/usr/share/logstash/pipeline/logstash.conf:ro" in volumes

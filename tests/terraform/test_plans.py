@@ -452,6 +452,7 @@ def check_aci(plan: dict[str, Any], variables: dict[str, Any]) -> None:
     logstash = containers["logstash"]
     commands = logstash["commands"]
     assert commands[commands.index("--path.logs") + 1] == "/var/log/logstash"
+    assert logstash["environment_variables"]["LOG_STYLE"] == "file"  # else console only
     assert logstash["liveness_probe"][0]["exec"] == ["curl", "-sf", "http://localhost:9600/"]
     assert logstash["secure_environment_variables"] == {"AZURE_CLIENT_SECRET": SECRET}
     assert SECRET not in json.dumps(logstash["environment_variables"])
