@@ -10,6 +10,7 @@ have chromium || needed+=(chromium)
 have chromedriver || needed+=(chromium-driver)
 have ruby || needed+=(ruby)
 have wrk || needed+=(wrk)
+have amtool || needed+=(prometheus-alertmanager)
 if [ "${#needed[@]}" -eq 0 ]; then
   exit 0
 fi
