@@ -44,7 +44,7 @@ run "should_run_logstash_and_the_sidecar_in_a_private_group" {
   assert {
     condition = (
       azurerm_container_group.this.container[0].secure_environment_variables == tomap({ SPLUNK_HEC_TOKEN = "not-a-real-token" }) &&
-      azurerm_container_group.this.container[0].environment_variables == tomap({ DESTINATION_URL = "https://siem.example.com" })
+      azurerm_container_group.this.container[0].environment_variables == tomap({ DESTINATION_URL = "https://siem.example.com", LOG_STYLE = "file" })
     )
     error_message = "secrets only in secure_environment_variables, settings in environment_variables"
   }
