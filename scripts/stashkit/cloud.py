@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from .errors import StashkitError, UsageError
+from .errors import StashkitError, Stopped, UsageError
 
 if TYPE_CHECKING:
     import boto3
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_FACTORIES",
     "Backoff",
-    "CloudError",
     "Factories",
     "Sleep",
     "call_with_backoff",
@@ -54,14 +53,6 @@ T = TypeVar("T")
 
 Sleep = Callable[[float], bool]
 """Sleeps up to the given seconds; returns False when the wait was cut short by a stop request."""
-
-
-class CloudError(StashkitError):
-    """A cloud API call failed for good (after retries, or a failure retrying cannot fix)."""
-
-
-class Stopped(StashkitError):
-    """A stop was requested (SIGTERM, Ctrl-C) while waiting to retry."""
 
 
 @dataclass(frozen=True)

@@ -31,13 +31,12 @@ from typing import TextIO
 from status_sidecar.catalog import SYSLOG_TLS_SECRETS, Catalog, OutputType, default_catalog
 
 from .config import TlsConfig, load_config
-from .errors import ConfigError, UsageError
+from .errors import ConfigError, TerraformError, UsageError
 from .progress import Progress
 from .render import DEPLOYMENTS_DIR, TFVARS_FILE, render_deployment
 from .terraform import (
     PLAN_CHANGES,
     TerraformBinary,
-    TerraformError,
     TerraformRunner,
     find_terraform,
     resolve_cli_config,

@@ -18,13 +18,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .cloud import (
     Backoff,
-    CloudError,
     Sleep,
-    Stopped,
     boto3_client_config,
     call_with_backoff,
     describe_error,
 )
+from .errors import CloudError, Stopped
 from .file_sd import METRICS_PATH, Target, render_file_sd, write_if_changed
 
 if TYPE_CHECKING:

@@ -15,13 +15,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .errors import StashkitError
+from .errors import DockerError
 
-__all__ = ["DockerCli", "DockerError"]
-
-
-class DockerError(StashkitError):
-    """A docker command failed (exit 1)."""
+__all__ = ["DockerCli"]
 
 
 def _last_line(text: str) -> str:

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cloud import CloudError
 from .discovery import SIDECAR_CONTAINER, labels_for
+from .errors import CloudError
 from .file_sd import Target
 from .kube_render import HEALTH_PORT
 from .verification import Check, HealthChecker, SidecarRef

@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from .errors import StashkitError, UsageError
+from .errors import RegistryError, StashkitError, UsageError
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -44,7 +44,6 @@ __all__ = [
     "GhcrRegistry",
     "Login",
     "Registry",
-    "RegistryError",
     "default_azure_credential",
     "default_ecr_client",
     "default_http_client",
@@ -58,10 +57,6 @@ ARM_SCOPE = "https://management.azure.com/.default"
 
 _ECR_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*(?::[0-9]+)?")
-
-
-class RegistryError(StashkitError):
-    """Logging in to a registry or preparing its repository failed (exit 1)."""
 
 
 @dataclass(frozen=True)

@@ -32,13 +32,12 @@ from typing import Protocol
 
 from status_sidecar.catalog import LOG_TYPE_KEYS
 
-from .errors import StashkitError, UsageError
+from .errors import ReplayError, UsageError
 
 __all__ = [
     "MAX_UDP_PAYLOAD",
     "SAMPLES_DIR",
     "Message",
-    "ReplayError",
     "ReplaySummary",
     "Replayer",
     "Target",
@@ -60,10 +59,6 @@ SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 
 MAX_UDP_PAYLOAD = 65507
 """The largest UDP datagram payload over IPv4; a longer message cannot go by UDP."""
-
-
-class ReplayError(StashkitError):
-    """Sending failed (cannot connect, TLS handshake refused ...)."""
 
 
 @dataclass(frozen=True)

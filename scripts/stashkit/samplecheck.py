@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 
 from .cloud import describe_error
-from .errors import StashkitError
+from .errors import SidecarRefused, StashkitError
 from .replay import Message, Replayer, ReplaySummary, Transport, load_samples, sample_types
-from .sidecar_auth import SidecarRefused, refused
+from .sidecar_auth import refused
 from .textui import table
 from .verification import SidecarRef
 

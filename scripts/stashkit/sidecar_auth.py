@@ -22,11 +22,10 @@ from typing import TypeVar
 
 import httpx
 
-from .errors import StashkitError, UsageError
+from .errors import UsageError
 
 __all__ = [
     "TOKEN_FILE_ENV",
-    "SidecarRefused",
     "SidecarToken",
     "authorize",
     "load_token",
@@ -51,10 +50,6 @@ class SidecarToken:
     @property
     def header(self) -> str:
         return f"Bearer {self.value}"
-
-
-class SidecarRefused(StashkitError):
-    """A sidecar answered 401: no token was sent, or it did not accept the one sent."""
 
 
 def load_token(path: Path | None, environ: Mapping[str, str] = os.environ) -> SidecarToken | None:

@@ -45,14 +45,13 @@ from typing import Any
 
 from python_terraform import IsFlagged, IsNotFlagged, Terraform, TerraformCommandError
 
-from .errors import ConfigError, StashkitError, UsageError
+from .errors import ConfigError, TerraformError, UsageError
 
 __all__ = [
     "BUNDLED_COMMAND",
     "NO_TERRAFORM",
     "OutputValue",
     "TerraformBinary",
-    "TerraformError",
     "TerraformResult",
     "TerraformRunner",
     "find_terraform",
@@ -73,14 +72,6 @@ NO_TERRAFORM = (
 
 PLAN_CHANGES = 2
 """``terraform plan -detailed-exitcode``: the plan has changes."""
-
-
-class TerraformError(StashkitError):
-    """Terraform failed; the exit code is Terraform's own (its messages were already shown)."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code if exit_code > 0 else 1
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ from stashkit import cli
 from stashkit.buildpush import PLUGIN_VERSIONS
 from stashkit.commands import build_push
 from stashkit.config import DEFAULT_LOGSTASH_VERSION, parse_config
-from stashkit.registries import ACR_REFRESH_USERNAME, ARM_SCOPE, RegistryError, _decode_ecr_token
+from stashkit.errors import RegistryError
+from stashkit.registries import ACR_REFRESH_USERNAME, ARM_SCOPE, _decode_ecr_token
 from status_sidecar.catalog import default_catalog
 
 from . import recording_docker

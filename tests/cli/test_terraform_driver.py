@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 
 from stashkit import tfshim
-from stashkit.errors import ConfigError, UsageError
+from stashkit.errors import ConfigError, TerraformError, UsageError
 from stashkit.terraform import (
     BUNDLED_COMMAND,
     NO_TERRAFORM,
-    TerraformError,
     TerraformRunner,
     find_terraform,
     resolve_cli_config,

@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import cloud
 from ..cloud import Factories
-from ..errors import StashkitError, UsageError
+from ..errors import FleetUnhealthy, UsageError
 from ..file_sd import read_file_sd
 from ..fleetview import (
     Endpoint,
@@ -98,10 +98,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help=f"the sidecar token (default: the file ${TOKEN_FILE_ENV} names)",
     )
     parser.set_defaults(handler=run)
-
-
-class FleetUnhealthy(StashkitError):
-    """Some sidecars are unhealthy or unreachable (the table has been printed)."""
 
 
 def run(args: argparse.Namespace, factories: Factories | None = None) -> int:

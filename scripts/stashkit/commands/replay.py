@@ -8,11 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import StashkitError, UsageError
+from ..errors import ReplayFailed, UsageError
 from ..replay import (
     Message,
     Replayer,
-    ReplayError,
     ReplaySummary,
     Transport,
     load_file,
@@ -152,10 +151,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-class ReplayFailed(StashkitError):
-    """Some messages could not be sent (exit 1)."""
-
-
 def render_summary(summary: ReplaySummary, where: str) -> str:
     rows = [[key, format_number(count)] for key, count in summary.sent.items()]
     text = table(
@@ -174,4 +169,4 @@ def render_summary(summary: ReplaySummary, where: str) -> str:
     return text + "\n"
 
 
-__all__ = ["ReplayError", "ReplayFailed", "build_transport", "register", "render_summary", "run"]
+__all__ = ["build_transport", "register", "render_summary", "run"]

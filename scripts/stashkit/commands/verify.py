@@ -14,7 +14,7 @@ import httpx
 
 from .. import cloud
 from ..cloud import Factories, describe_error
-from ..errors import StashkitError, UsageError
+from ..errors import CloudError, SamplesMissing, StashkitError, UsageError, VerifyFailed
 from ..kube import DEFAULT_SERVICE, KubePlatform, KubeProxyHealth
 from ..kube_render import KUBERNETES
 from ..render import DEPLOYMENTS, DEPLOYMENTS_DIR
@@ -221,14 +221,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.set_defaults(handler=run)
 
 
-class VerifyFailed(StashkitError):
-    """The deployment did not become healthy in time (exit 1)."""
-
-
-class SamplesMissing(StashkitError):
-    """Samples were sent but not all counted by the sidecars (exit 1)."""
-
-
 def syslog_target(
     args: argparse.Namespace, outputs: Mapping[str, object], sidecars: list[SidecarRef]
 ) -> Target:
@@ -342,7 +334,7 @@ def build_platform(
         try:
             arns = target_groups_tagged(session, args.name)
         except Exception as exc:
-            raise cloud.CloudError(describe_error(exc)) from exc
+            raise CloudError(describe_error(exc)) from exc
         if not arns:
             raise UsageError(f"no target groups tagged stashkit:deployment={args.name}")
     if not arns:
