@@ -1,18 +1,14 @@
-"""Terminal output shared by the operator commands: aligned tables, a progress line, numbers.
+"""Terminal output shared by the operator commands: aligned tables and numbers as text.
 
-Everything takes its stream as an argument, so tests read what an operator would see.
+Progress lines are :mod:`stashkit.progress`.
 """
 
 from __future__ import annotations
 
-import sys
-import time
-from collections.abc import Callable, Sequence
-from typing import TextIO
+from collections.abc import Sequence
 
 __all__ = [
     "CLEAR_HOME",
-    "StatusLine",
     "format_duration",
     "format_number",
     "format_percent",
@@ -86,51 +82,3 @@ def format_duration(seconds: float | None) -> str:
     if minutes:
         return f"{minutes}m {secs}s"
     return f"{secs}s"
-
-
-class StatusLine:
-    """One progress line on stderr for work that takes more than a second.
-
-    On a terminal the line is rewritten in place (``\\r`` + erase line) and cleared by
-    :meth:`done`; elsewhere (CI logs, pipes) each new message is printed on its own line, at
-    most one every ``min_interval`` seconds, so logs stay readable.
-    """
-
-    def __init__(
-        self,
-        stream: TextIO | None = None,
-        *,
-        enabled: bool = True,
-        min_interval: float = 5.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._stream = stream if stream is not None else sys.stderr
-        self._tty = bool(getattr(self._stream, "isatty", lambda: False)())
-        self._enabled = enabled
-        self._min_interval = min_interval
-        self._clock = clock
-        self._last_at: float | None = None
-        self._last: str | None = None
-        self._shown = False
-
-    def update(self, message: str) -> None:
-        if not self._enabled or message == self._last:
-            return
-        now = self._clock()
-        if self._tty:
-            self._stream.write(f"\r\x1b[K{message}")
-            self._shown = True
-        elif self._last_at is None or now - self._last_at >= self._min_interval:
-            self._stream.write(f"{message}\n")
-            self._last_at = now
-        else:
-            return
-        self._last = message
-        self._stream.flush()
-
-    def done(self) -> None:
-        if self._tty and self._shown:
-            self._stream.write("\r\x1b[K")
-            self._stream.flush()
-        self._shown = False
-        self._last = None

@@ -49,3 +49,34 @@ def test_should_frame_a_live_step_and_mark_failures() -> None:
     lines = stream.getvalue().splitlines()
     assert lines[0] == "stashkit: terraform plan ..."
     assert lines[1].startswith("stashkit: terraform plan: failed in ")
+
+
+def test_status_line_should_be_rewritten_in_place_and_cleared_on_a_terminal() -> None:
+    stream = _Tty()
+    progress = Progress(stream, prefix="")
+    progress.update("verify: 0/2 checks pass")
+    progress.update("verify: 0/2 checks pass")  # the same message is not written again
+    progress.update("verify: 1/2 checks pass")
+    progress.done()
+    assert stream.getvalue() == (
+        "\r\x1b[Kverify: 0/2 checks pass\r\x1b[Kverify: 1/2 checks pass\r\x1b[K"
+    )
+
+
+def test_status_line_should_print_at_most_one_line_per_interval_off_a_terminal() -> None:
+    stream = io.StringIO()
+    now = [0.0]
+    progress = Progress(stream, prefix="", min_interval=5.0, clock=lambda: now[0])
+    for second, message in enumerate(["a", "b", "c", "d", "e", "f", "g"]):
+        now[0] = float(second)
+        progress.update(message)
+    progress.done()
+    assert stream.getvalue() == "a\nf\n"
+
+
+def test_a_disabled_status_line_should_write_nothing() -> None:
+    stream = _Tty()
+    progress = Progress(stream, enabled=False)
+    progress.update("fleet: asking 3 sidecar(s)")
+    progress.done()
+    assert stream.getvalue() == ""

@@ -25,8 +25,9 @@ from ..fleetview import (
     refusals,
     render_fleet,
 )
+from ..progress import Progress
 from ..sidecar_auth import TOKEN_FILE_ENV, authorize, load_token
-from ..textui import CLEAR_HOME, StatusLine
+from ..textui import CLEAR_HOME
 
 EXAMPLES = """\
 examples:
@@ -141,7 +142,7 @@ def run(args: argparse.Namespace, factories: Factories | None = None) -> int:
             _silence_stdout()
         return 0
 
-    status = StatusLine(enabled=sys.stderr.isatty())
+    status = Progress(sys.stderr, prefix="", enabled=sys.stderr.isatty())
     status.update(f"fleet: asking {len(endpoints())} sidecar(s) (timeout {args.timeout:g} s) ...")
     try:
         rows, totals = monitor.once()

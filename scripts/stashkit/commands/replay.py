@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReplayFailed, UsageError
+from ..progress import Progress
 from ..replay import (
     Message,
     Replayer,
@@ -21,7 +22,7 @@ from ..replay import (
     sample_types,
 )
 from ..stopflag import StopFlag, stop_on_signals
-from ..textui import StatusLine, format_duration, format_number, table
+from ..textui import format_duration, format_number, table
 
 EXAMPLES = """\
 examples:
@@ -123,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--rate must be 0 (no limit) or more")
     messages = _messages(args)
     transport = build_transport(args)
-    status = StatusLine()
+    status = Progress(sys.stderr, prefix="")
     flag = StopFlag()
     replayer = Replayer(
         transport,

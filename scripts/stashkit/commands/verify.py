@@ -17,11 +17,11 @@ from ..cloud import Factories, describe_error
 from ..errors import CloudError, SamplesMissing, StashkitError, UsageError, VerifyFailed
 from ..kube import DEFAULT_SERVICE, KubePlatform, KubeProxyHealth
 from ..kube_render import KUBERNETES
+from ..progress import Progress
 from ..render import DEPLOYMENTS, DEPLOYMENTS_DIR
 from ..replay import Target, make_transport, parse_target
 from ..samplecheck import SampleCheck, SampleReport, SidecarStats, render_samples
 from ..sidecar_auth import TOKEN_FILE_ENV, authorize, load_token
-from ..textui import StatusLine
 from ..verification import (
     AciPlatform,
     AwsPlatform,
@@ -381,7 +381,7 @@ def run(
 
     token = load_token(args.token_file)
     platform, sidecars, what = build_platform(args, factories, outputs)
-    status = StatusLine()
+    status = Progress(sys.stderr, prefix="")
     status.update(f"verify: checking {what} of {args.deployment} (up to {args.timeout:g} s)")
     with authorize(factories.http_client(args.http_timeout), token) as http:
         health: HealthChecker = SidecarHealth(http)
@@ -424,7 +424,7 @@ def _send_samples(
     report: VerifyReport,
     outputs: Mapping[str, object],
     http: httpx.Client,
-    status: StatusLine,
+    status: Progress,
 ) -> SampleReport:
     target = syslog_target(args, outputs, report.sidecars)
     transport = make_transport(
