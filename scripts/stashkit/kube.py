@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .discovery import SIDECAR_CONTAINER, labels_for
+from .discover import SIDECAR_CONTAINER, labels_for
 from .errors import CloudError
 from .file_sd import Target
-from .kube_render import HEALTH_PORT
-from .verification import Check, HealthChecker, SidecarRef
+from .render_kube import HEALTH_PORT
+from .verify import Check, HealthChecker, SidecarRef
 
 __all__ = [
     "DEFAULT_NAMESPACE",

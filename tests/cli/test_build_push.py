@@ -23,7 +23,7 @@ from azure.core.exceptions import ClientAuthenticationError
 from moto import mock_aws
 
 from stashkit import cli
-from stashkit.buildpush import PLUGIN_VERSIONS
+from stashkit.build_push import PLUGIN_VERSIONS
 from stashkit.commands import build_push
 from stashkit.config import DEFAULT_LOGSTASH_VERSION, parse_config
 from stashkit.errors import RegistryError

@@ -22,7 +22,7 @@ import pytest
 from stashkit import cloud
 from stashkit.cli import build_parser
 from stashkit.cloud import Backoff
-from stashkit.discovery import AciSource, AsgSource, DiscoveryLoop
+from stashkit.discover import AciSource, AsgSource, DiscoveryLoop
 from stashkit.file_sd import Target, read_file_sd, render_file_sd, write_if_changed
 from tests.cli.conftest import AwsWorld, unique
 from tests.cli.support import REGION, cli

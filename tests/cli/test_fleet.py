@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from stashkit.file_sd import Target, render_file_sd
-from stashkit.fleetview import (
+from stashkit.fleet import (
     Endpoint,
     FleetMonitor,
     FleetRow,

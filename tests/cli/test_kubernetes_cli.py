@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from stashkit.cloud import Backoff
-from stashkit.discovery import DiscoveryLoop
+from stashkit.discover import DiscoveryLoop
 from stashkit.file_sd import read_file_sd
 from stashkit.kube import KubeSource, kube_client
 from stashkit.sidecar_auth import TOKEN_FILE_ENV

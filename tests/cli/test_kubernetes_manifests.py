@@ -19,8 +19,8 @@ import yaml
 
 from stashkit.config import DeploymentConfig, parse_config
 from stashkit.errors import ConfigError, RenderError
-from stashkit.kube_render import render_kubernetes
 from stashkit.render import TLS_CONTAINER_DIR, Renderer
+from stashkit.render_kube import render_kubernetes
 from status_sidecar.catalog import default_catalog
 from tests.cli.support import cli
 

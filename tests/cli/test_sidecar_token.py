@@ -215,7 +215,7 @@ def test_verify_with_a_wrong_token_should_report_the_refusal_in_one_line(
 
 
 def test_verify_should_show_a_401_health_answer_as_unauthorized() -> None:
-    from stashkit.verification import SidecarHealth, SidecarRef
+    from stashkit.verify import SidecarHealth, SidecarRef
 
     def refuse(request: httpx.Request) -> httpx.Response:
         return httpx.Response(401, json={"error": "authentication required"})

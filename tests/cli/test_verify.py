@@ -18,7 +18,7 @@ from stashkit import cloud
 from stashkit.cli import build_parser
 from stashkit.commands import verify as verify_command
 from stashkit.terraform import TerraformRunner, find_terraform
-from stashkit.verification import AwsPlatform, SidecarHealth, Verifier
+from stashkit.verify import AwsPlatform, SidecarHealth, Verifier
 from tests.cli.conftest import AwsWorld, unique
 from tests.cli.support import Sidecar, cli, health
 from tests.fakes.fake_arm import ArmEndpoint, stashkit_group

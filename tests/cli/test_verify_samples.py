@@ -22,7 +22,7 @@ import pytest
 
 from stashkit.commands.verify import syslog_target
 from stashkit.replay import Target
-from stashkit.verification import SidecarRef
+from stashkit.verify import SidecarRef
 from status_sidecar.catalog import LOG_TYPE_KEYS
 from tests.cli.support import cli, health, sidecar_settings
 from tests.fakes.fake_logstash import FakeLogstash, FakeLogstashServer, LogWriter

@@ -29,7 +29,7 @@ import yaml
 
 from stashkit.cli import build_parser, parse
 from stashkit.config import DEFAULT_LOGSTASH_VERSION, parse_config, stock_image
-from stashkit.discovery import labels_for
+from stashkit.discover import labels_for
 from stashkit.file_sd import Target, read_file_sd, render_file_sd
 from stashkit.render import Renderer, logstash_environment
 from status_sidecar.catalog import STOCK_LOGSTASH_IMAGE, default_catalog

@@ -3,7 +3,7 @@
 The command is thin: it builds a :class:`~stashkit.registries.Registry` and a
 :class:`~stashkit.docker_cli.DockerCli` from :data:`FACTORIES` (tests replace it with moto-backed
 clients, a fake Azure credential and an httpx mock transport) and runs
-:class:`~stashkit.buildpush.BuildPush`.
+:class:`~stashkit.build_push.BuildPush`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ..buildpush import DEFAULT_PLATFORM, BuildPush, BuildPushRequest, image_names
+from ..build_push import DEFAULT_PLATFORM, BuildPush, BuildPushRequest, image_names
 from ..config import DEFAULT_LOGSTASH_VERSION
 from ..docker_cli import DockerCli
 from ..errors import UsageError

@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import cloud
 from ..cloud import Backoff, Factories
-from ..discovery import AciSource, AsgSource, DiscoveryLoop, Source, describe_sources
+from ..discover import AciSource, AsgSource, DiscoveryLoop, Source, describe_sources
 from ..errors import CloudError, UsageError
 from ..kube import DEFAULT_NAMESPACE, DEFAULT_SELECTOR, KubeSource
 from ..stopflag import StopFlag, stop_on_signals

@@ -14,7 +14,7 @@ from .. import cloud
 from ..cloud import Factories
 from ..errors import FleetUnhealthy, UsageError
 from ..file_sd import read_file_sd
-from ..fleetview import (
+from ..fleet import (
     Endpoint,
     FleetMonitor,
     FleetRow,

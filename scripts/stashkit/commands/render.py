@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import load_config
-from ..kube_render import KUBERNETES, render_kubernetes
 from ..render import DEPLOYMENTS, TFVARS_FILE, render_deployment
+from ..render_kube import KUBERNETES, render_kubernetes
 
 TARGETS = (*DEPLOYMENTS, KUBERNETES)
 

@@ -16,13 +16,12 @@ from .. import cloud
 from ..cloud import Factories, describe_error
 from ..errors import CloudError, SamplesMissing, StashkitError, UsageError, VerifyFailed
 from ..kube import DEFAULT_SERVICE, KubePlatform, KubeProxyHealth
-from ..kube_render import KUBERNETES
 from ..progress import Progress
 from ..render import DEPLOYMENTS, DEPLOYMENTS_DIR
+from ..render_kube import KUBERNETES
 from ..replay import Target, make_transport, parse_target
-from ..samplecheck import SampleCheck, SampleReport, SidecarStats, render_samples
 from ..sidecar_auth import TOKEN_FILE_ENV, authorize, load_token
-from ..verification import (
+from ..verify import (
     AciPlatform,
     AwsPlatform,
     HealthChecker,
@@ -34,6 +33,7 @@ from ..verification import (
     render_checks,
     target_groups_tagged,
 )
+from ..verify_samples import SampleCheck, SampleReport, SidecarStats, render_samples
 from .discover import add_kubernetes_arguments
 
 OutputsReader = Callable[[str], Mapping[str, object]]

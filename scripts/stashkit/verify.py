@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 
 from .cloud import boto3_client_config, describe_error, is_transient
-from .discovery import DEPLOYMENT_TAG, SIDECAR_CONTAINER
+from .discover import DEPLOYMENT_TAG, SIDECAR_CONTAINER
 from .errors import CloudError
 from .sidecar_auth import refused
 from .textui import table

@@ -26,7 +26,7 @@ from .errors import SidecarRefused, StashkitError
 from .replay import Message, Replayer, ReplaySummary, Transport, load_samples, sample_types
 from .sidecar_auth import refused
 from .textui import table
-from .verification import SidecarRef
+from .verify import SidecarRef
 
 __all__ = [
     "SampleCheck",
