@@ -4,23 +4,25 @@ Commands never build clients themselves: they receive a :class:`Factories` (the 
 is :data:`DEFAULT_FACTORIES`), so tests pass moto-backed sessions, an Azure client pointed at a
 local fake ARM endpoint, or httpx clients with their own transports.
 
-There is one retry layer, this one: boto3 clients are made with ``max_attempts=1`` and Azure
-clients with ``retry_total=0``, and :func:`call_with_backoff` retries transient failures with
-exponential backoff and logs each retry. A retry the operator cannot see is a wait they cannot
-explain. What counts as transient is the SDKs' own judgement, not a list kept here: for AWS,
-botocore's standard retry mode (the checkers of ``botocore.retries.standard``: its throttling
-and transient error codes, 500/502/503/504, 429, connection errors); for Azure,
-azure-core's ``RetryPolicy`` status codes. A server's ``Retry-After`` (Azure's, also in
+There is one retry layer, this one: boto3 clients are made with ``max_attempts=1``, Azure
+clients with ``retry_total=0`` and the Kubernetes client with its urllib3 retries off, and
+:func:`call_with_backoff` retries transient failures with exponential backoff and logs each
+retry. A retry the operator cannot see is a wait they cannot explain. What counts as transient
+is the SDKs' own judgement, not a list kept here: for AWS, botocore's standard retry mode (the
+checkers of ``botocore.retries.standard``: its throttling and transient error codes,
+500/502/503/504, 429, connection errors); for Azure, azure-core's ``RetryPolicy`` status codes;
+for Kubernetes, 5xx, 429 and connection errors. A server's ``Retry-After`` (Azure's, also in
 milliseconds, and Kubernetes') stretches the wait to what it asked for, up to
 :attr:`Backoff.max_retry_after`.
 
-boto3 and the Azure SDK are imported when a factory is called, not when the CLI starts, so
-``stashkit --help`` and ``stashkit render`` stay fast.
+boto3, the Azure SDK and the Kubernetes client are imported when a factory is called, not when
+the CLI starts, so ``stashkit --help`` and ``stashkit render`` stay fast.
 """
 
 from __future__ import annotations
 
 import email.utils
+import json
 import math
 import os
 import random
@@ -32,7 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from .errors import StashkitError, Stopped, UsageError
+from .errors import CloudError, StashkitError, Stopped, UsageError
 
 if TYPE_CHECKING:
     import boto3
@@ -40,16 +42,22 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_FACTORIES",
+    "KUBE_TIMEOUT",
     "Backoff",
     "Factories",
     "Sleep",
     "call_with_backoff",
+    "describe_api_exception",
     "describe_error",
     "is_transient",
+    "kube_client",
     "retry_after",
 ]
 
 T = TypeVar("T")
+
+KUBE_TIMEOUT = (5.0, 20.0)
+"""(connect, read) seconds of every Kubernetes API request."""
 
 Sleep = Callable[[float], bool]
 """Sleeps up to the given seconds; returns False when the wait was cut short by a stop request."""
@@ -239,12 +247,28 @@ def _describe(exc: BaseException) -> str:
         pass
     else:
         if isinstance(exc, ApiException):
-            from .kube import describe_api_exception
-
             return describe_api_exception(exc)
     if isinstance(exc, StashkitError):
         return exc.message
     return f"{type(exc).__name__}: {exc}"
+
+
+def describe_api_exception(exc: Any) -> str:
+    """One line for a Kubernetes ``ApiException``: the API server's Status message when it sent
+    one."""
+    body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
+    message = ""
+    try:
+        document = json.loads(body or "")
+    except ValueError:
+        document = None
+    if isinstance(document, dict) and isinstance(document.get("message"), str):
+        message = document["message"]
+    elif exc.status == 0:
+        message = str(exc.reason or "")
+    reason = exc.reason or "error"
+    text = f"Kubernetes: {reason} (HTTP {exc.status})" + (f": {message}" if message else "")
+    return " ".join(text.split())
 
 
 def call_with_backoff(
@@ -316,11 +340,35 @@ def aci_client(subscription: str) -> ContainerInstanceManagementClient:
     return ContainerInstanceManagementClient(DefaultAzureCredential(), subscription, retry_total=0)
 
 
-def kube_client(kubeconfig: Path | None, context: str | None) -> Any:
-    """The production Kubernetes ``ApiClient`` (see :func:`stashkit.kube.kube_client`)."""
-    from .kube import kube_client as make
+def kube_client(kubeconfig: Path | None = None, context: str | None = None) -> Any:
+    """A ``kubernetes.client.ApiClient`` for ``kubeconfig`` (else ``$KUBECONFIG``, else
+    ``~/.kube/config``, else the in-cluster service account) and ``context``: the official
+    client, so kubeconfig exec credential plugins work; its urllib3 retries off (see the module
+    docstring)."""
+    from kubernetes import client, config
+    from kubernetes.config.config_exception import ConfigException
 
-    return make(kubeconfig, context)
+    configuration = client.Configuration()
+    files = str(kubeconfig) if kubeconfig else os.environ.get("KUBECONFIG", "")
+    default = Path.home() / ".kube" / "config"
+    try:
+        if files or default.is_file() or context:
+            config.load_kube_config(
+                config_file=files or str(default),
+                context=context,
+                client_configuration=configuration,
+                persist_config=False,
+            )
+        else:
+            config.load_incluster_config(client_configuration=configuration)
+    except (ConfigException, OSError) as exc:
+        raise CloudError(
+            f"no usable Kubernetes credentials ({' '.join(str(exc).split())}): pass "
+            "--kubeconfig / --context, set KUBECONFIG, or run in a pod with a service account"
+        ) from exc
+    configuration.retries = False
+    configuration.safe_chars_for_path_param = ":"  # pods/NAME:PORT/proxy, as kubectl sends it
+    return client.ApiClient(configuration)
 
 
 def http_client(timeout: float) -> httpx.Client:

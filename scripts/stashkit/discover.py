@@ -1,210 +1,31 @@
-"""Find every running sidecar and keep a Prometheus ``file_sd`` file up to date.
+"""``stashkit discover``: keep a Prometheus ``file_sd`` file of every running sidecar current.
 
-Sources (an Auto Scaling group, an Azure resource group's container groups) each answer
-``discover() -> list[Target]``; :class:`DiscoveryLoop` runs them every ``interval`` seconds,
-retries transient cloud errors with backoff, keeps the last good answer of a source whose cycle
-failed (a failed API call must not make Prometheus forget every target), writes the file only
-when its content changed, and stops promptly when asked.
+The walkers of :mod:`stashkit.inventory` (an Auto Scaling group, an Azure resource group's
+container groups, a Kubernetes namespace's pods) each answer ``sidecars()``;
+:class:`DiscoveryLoop` runs them every ``interval`` seconds, retries transient cloud errors with
+backoff, keeps the last good answer of a walker whose cycle failed (a failed API call must not
+make Prometheus forget every target), writes the file only when its content changed
+(:func:`write_if_changed`, atomically: Prometheus re-reads it on every change and must never see
+half a document), and stops promptly when asked.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
+import stat
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
 
-from .cloud import (
-    Backoff,
-    Sleep,
-    boto3_client_config,
-    call_with_backoff,
-    describe_error,
-)
-from .errors import CloudError, Stopped
-from .file_sd import METRICS_PATH, Target, render_file_sd, write_if_changed
+from .cloud import Backoff, Sleep, call_with_backoff, describe_error
+from .errors import Stopped
+from .inventory import SidecarAddress, Walker, render_file_sd
 
-if TYPE_CHECKING:
-    import boto3
-    from azure.mgmt.containerinstance import ContainerInstanceManagementClient
-
-__all__ = [
-    "DEPLOYMENT_TAG",
-    "SIDECAR_CONTAINER",
-    "AciSource",
-    "AsgSource",
-    "CycleReport",
-    "DiscoveryLoop",
-    "Source",
-]
-
-DEPLOYMENT_TAG = "stashkit:deployment"
-"""Tag the deployments put on every resource (the ``name`` variable); labels ``deployment``."""
-
-SIDECAR_CONTAINER = "status-sidecar"
-"""Name of the sidecar container in an ACI container group (deployments/azure-aci)."""
-
-
-class Source(Protocol):
-    @property
-    def description(self) -> str: ...
-
-    def discover(self) -> list[Target]: ...
-
-
-def labels_for(job: str, deployment: str, cloud: str, **extra: str) -> dict[str, str]:
-    """The target labels every source gives: job, deployment, cloud, the metrics path, extras."""
-    return {
-        "job": job,
-        "deployment": deployment,
-        "cloud": cloud,
-        "__metrics_path__": METRICS_PATH,
-        **extra,
-    }
-
-
-class AsgSource:
-    """The running instances of one Auto Scaling group, at ``private_ip:port``."""
-
-    def __init__(
-        self,
-        session_factory: Callable[[str | None], boto3.session.Session],
-        group: str,
-        *,
-        region: str | None = None,
-        port: int = 3000,
-        job: str = "stashkit",
-        deployment: str | None = None,
-    ) -> None:
-        self.group = group
-        self.port = port
-        self.job = job
-        self.deployment = deployment
-        self._session = session_factory(region)
-        self.region: str = self._session.region_name or ""
-        if not self.region:
-            raise CloudError("no AWS region: pass --region or set AWS_REGION")
-        config = boto3_client_config()
-        self._autoscaling: Any = self._session.client("autoscaling", config=config)
-        self._ec2: Any = self._session.client("ec2", config=config)
-
-    @property
-    def description(self) -> str:
-        return f"aws asg {self.group} ({self.region})"
-
-    def discover(self) -> list[Target]:
-        groups = self._autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[self.group])[
-            "AutoScalingGroups"
-        ]
-        if not groups:
-            raise CloudError(f"no Auto Scaling group named {self.group!r} in {self.region}")
-        group = groups[0]
-        members = {i["InstanceId"] for i in group.get("Instances", [])}
-        tags = {t["Key"]: t["Value"] for t in group.get("Tags", [])}
-        deployment = self.deployment or tags.get(DEPLOYMENT_TAG) or self.group
-        targets = []
-        pages = self._ec2.get_paginator("describe_instances").paginate(
-            Filters=[
-                {"Name": "tag:aws:autoscaling:groupName", "Values": [self.group]},
-                {"Name": "instance-state-name", "Values": ["running"]},
-            ]
-        )
-        for page in pages:
-            for reservation in page.get("Reservations", []):
-                for instance in reservation.get("Instances", []):
-                    ip = instance.get("PrivateIpAddress")
-                    # Detached instances keep the group's tag: membership decides.
-                    if not ip or instance["InstanceId"] not in members:
-                        continue
-                    labels = labels_for(
-                        self.job,
-                        deployment,
-                        "aws",
-                        region=self.region,
-                        instance_id=instance["InstanceId"],
-                        asg=self.group,
-                    )
-                    targets.append(Target.of(f"{ip}:{self.port}", labels))
-        return targets
-
-
-class AciSource:
-    """Running container groups of one resource group that have a sidecar container.
-
-    The port is the sidecar container's declared port (``sidecar_port`` in Terraform). Groups
-    without a sidecar container, with an unpublished sidecar, without an IP address or not
-    ``Running`` are not targets (they are counted in :attr:`skipped`, with the reason).
-    """
-
-    def __init__(
-        self,
-        client_factory: Callable[[str], ContainerInstanceManagementClient],
-        subscription: str,
-        resource_group: str,
-        *,
-        port: int = 3000,
-        job: str = "stashkit",
-        deployment: str | None = None,
-        sidecar_container: str = SIDECAR_CONTAINER,
-    ) -> None:
-        self.subscription = subscription
-        self.resource_group = resource_group
-        self.port = port
-        self.job = job
-        self.deployment = deployment
-        self.sidecar_container = sidecar_container
-        self._client = client_factory(subscription)
-        self.skipped: dict[str, str] = {}
-
-    @property
-    def description(self) -> str:
-        return f"azure resource group {self.resource_group}"
-
-    def discover(self) -> list[Target]:
-        targets = []
-        self.skipped = {}
-        groups = self._client.container_groups
-        for listed in groups.list_by_resource_group(self.resource_group):
-            name = listed.name or ""
-            # The list omits instance views: ask for each group.
-            group = groups.get(self.resource_group, name)
-            target, why = self._target(group)
-            if target is None:
-                self.skipped[name] = why
-            else:
-                targets.append(target)
-        return targets
-
-    def _target(self, group: Any) -> tuple[Target | None, str]:
-        # ``group`` is a ContainerGroup; typed Any because the SDK declares the server-populated
-        # attributes (instance_view, restart_count, ...) as ``= None``, so mypy thinks them None.
-        state = group.instance_view.state if group.instance_view is not None else None
-        if state != "Running":
-            return None, f"state {state or 'unknown'}"
-        sidecar = next((c for c in group.containers if c.name == self.sidecar_container), None)
-        if sidecar is None:
-            return None, f"no {self.sidecar_container} container"
-        ip = group.ip_address.ip if group.ip_address is not None else None
-        if not ip:
-            return None, "no IP address"
-        ports = [p.port for p in (sidecar.ports or []) if (p.protocol or "TCP").upper() == "TCP"]
-        if not ports:
-            # publish_sidecar = false: the sidecar answers inside the group only (its probes),
-            # so nothing outside can scrape it; a target there would only ever be down.
-            return None, "sidecar not published (publish_sidecar = false)"
-        port = ports[0]
-        tags = group.tags or {}
-        labels = labels_for(
-            self.job,
-            self.deployment or tags.get(DEPLOYMENT_TAG) or self.resource_group,
-            "azure",
-            location=group.location or "",
-            container_group=group.name or "",
-            resource_group=self.resource_group,
-        )
-        return Target.of(f"{ip}:{port}", labels), ""
+__all__ = ["CycleReport", "DiscoveryLoop", "describe_walkers", "write_if_changed"]
 
 
 @dataclass
@@ -215,19 +36,23 @@ class CycleReport:
     written: bool = False
     write_error: str | None = None
     kept: list[str] = field(default_factory=list)
-    """Failed sources whose targets from an earlier cycle stay in the file."""
+    """Failed walkers whose targets from an earlier cycle stay in the file."""
 
     @property
     def ok(self) -> bool:
         return not self.failures and self.write_error is None
 
+    def problems(self) -> str:
+        """What went wrong, in one line: each failed walker's reason, then the write error."""
+        return "; ".join([*self.failures.values(), *filter(None, [self.write_error])])
+
 
 class DiscoveryLoop:
-    """Runs the sources every ``interval`` seconds and keeps ``out`` up to date."""
+    """Runs the walkers every ``interval`` seconds and keeps ``out`` up to date."""
 
     def __init__(
         self,
-        sources: Sequence[Source],
+        walkers: Sequence[Walker],
         out: Path,
         *,
         interval: float = 30.0,
@@ -237,7 +62,7 @@ class DiscoveryLoop:
         rand: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.sources = list(sources)
+        self.walkers = list(walkers)
         self.out = out
         self.interval = interval
         self.backoff = backoff or Backoff()
@@ -246,17 +71,17 @@ class DiscoveryLoop:
         self.rand = rand
         self.clock = clock
         self.cycles = 0
-        self._last_good: dict[int, list[Target]] = {}
+        self._last_good: dict[int, list[SidecarAddress]] = {}
 
     def cycle(self) -> CycleReport:
-        """One pass over every source, then write the file if the content changed."""
+        """One pass over every walker, then write the file if the content changed."""
         self.cycles += 1
         report = CycleReport()
-        for index, source in enumerate(self.sources):
+        for index, walker in enumerate(self.walkers):
             try:
                 found = call_with_backoff(
-                    source.discover,
-                    what=source.description,
+                    walker.sidecars,
+                    what=walker.description,
                     backoff=self.backoff,
                     sleep=self.sleep,
                     log=self.log,
@@ -264,13 +89,13 @@ class DiscoveryLoop:
                 )
             except Stopped:
                 raise
-            except Exception as exc:  # one source failing must not end the loop
-                report.failures[source.description] = describe_error(exc)
+            except Exception as exc:  # one walker failing must not end the loop
+                report.failures[walker.description] = describe_error(exc)
                 if index in self._last_good:
-                    report.kept.append(source.description)
+                    report.kept.append(walker.description)
                 continue
             self._last_good[index] = found
-            report.counts[source.description] = len(found)
+            report.counts[walker.description] = len(found)
         targets = [t for found in self._last_good.values() for t in found]
         report.targets = len(set(targets))
         try:
@@ -312,5 +137,36 @@ class DiscoveryLoop:
                 return report
 
 
-def describe_sources(sources: Iterable[Source]) -> str:
-    return ", ".join(s.description for s in sources)
+def describe_walkers(walkers: Iterable[Walker]) -> str:
+    return ", ".join(w.description for w in walkers)
+
+
+def write_if_changed(path: Path, content: str) -> bool:
+    """Replace ``path`` with ``content`` atomically unless it already holds exactly that.
+
+    The new document goes to a temporary file in the same directory (same filesystem, so the
+    rename is atomic), is flushed to disk, then ``os.replace``-d over the old one: a reader sees
+    the old document or the new one, never a partial one. The file keeps its mode (0644 when
+    new, so a Prometheus running as another user can read it). Returns whether it wrote.
+    """
+    data = content.encode()
+    try:
+        if path.read_bytes() == data:
+            return False
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o644
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.chmod(mode)
+        tmp.replace(path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    return True

@@ -1,5 +1,6 @@
-"""The fleet-wide view: every sidecar's ``/api/stats`` fetched at once, one row each.
+"""``stashkit fleet``: every sidecar's ``/api/stats`` fetched at once, one row each.
 
+:func:`fleet_sidecars` reads who to ask (a targets file ``stashkit discover`` writes, or URLs);
 :func:`fetch_fleet` asks all sidecars concurrently (one ``httpx.AsyncClient``, its timeouts
 bound each request); a sidecar that does not answer is a row marked ``unreachable``, never an
 exception. :func:`parse_stats` reads the stats document tolerantly: a field that is missing
@@ -10,29 +11,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from .cloud import describe_error
-from .file_sd import Target
+from .errors import FleetUnhealthy, UsageError
+from .inventory import SidecarAddress, read_file_sd
 from .sidecar_auth import refused
-from .textui import format_duration, format_number, format_percent, table
+from .textui import CLEAR_HOME, format_duration, format_number, format_percent, table
 
 __all__ = [
-    "Endpoint",
     "FleetMonitor",
     "FleetRow",
     "FleetTotals",
-    "endpoints_from_targets",
-    "endpoints_from_urls",
     "fetch_fleet",
     "fleet_json",
+    "fleet_sidecars",
     "parse_stats",
-    "refusals",
     "render_fleet",
+    "render_refresh",
+    "require_serving",
 ]
 
 UNREACHABLE = "unreachable"
@@ -40,29 +43,18 @@ UNAUTHORIZED = "unauthorized"
 SERVING = frozenset({"healthy", "degraded"})
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    name: str
-    url: str
-
-
-def endpoints_from_targets(targets: Sequence[Target]) -> list[Endpoint]:
-    """``host:port`` targets of a file_sd file as sidecar base URLs, named by their labels."""
-    seen: dict[str, Endpoint] = {}
-    for target in targets:
-        url = f"http://{target.address}"
-        seen.setdefault(url, Endpoint(target.name, url))
-    return list(seen.values())
-
-
-def endpoints_from_urls(urls: Sequence[str]) -> list[Endpoint]:
-    endpoints = []
-    for raw in urls:
-        url = raw.rstrip("/")
-        if "://" not in url:
-            url = f"http://{url}"
-        endpoints.append(Endpoint(httpx.URL(url).netloc.decode() or url, url))
-    return endpoints
+def fleet_sidecars(targets: Path | None, urls: Sequence[str] = ()) -> list[SidecarAddress]:
+    """The sidecars of a file_sd ``targets`` file (each URL once), else of ``urls``."""
+    if targets is not None:
+        first: dict[str, SidecarAddress] = {}
+        for sidecar in read_file_sd(targets):
+            first.setdefault(sidecar.url, sidecar)
+        found = list(first.values())
+    else:
+        found = [SidecarAddress.from_url(url) for url in urls]
+    if not found:
+        raise UsageError("no sidecars to ask (the targets file lists none)")
+    return found
 
 
 @dataclass(frozen=True)
@@ -104,12 +96,10 @@ def _section(document: dict[str, Any], key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def parse_stats(endpoint: Endpoint, document: Any) -> FleetRow:
+def parse_stats(sidecar: SidecarAddress, document: Any) -> FleetRow:
     """One row from a sidecar's ``/api/stats`` document (see status_sidecar.views.stats_json)."""
     if not isinstance(document, dict):
-        return FleetRow(
-            endpoint.name, endpoint.url, True, "invalid", error="stats not a JSON object"
-        )
+        return FleetRow(sidecar.name, sidecar.url, True, "invalid", error="stats not a JSON object")
     health = _section(document, "health")
     logstash = _section(document, "logstash")
     events = _section(document, "events")
@@ -122,8 +112,8 @@ def parse_stats(endpoint: Endpoint, document: Any) -> FleetRow:
         failures = round(sum(known)) if known else None
     version = logstash.get("version")
     return FleetRow(
-        name=endpoint.name,
-        url=endpoint.url,
+        name=sidecar.name,
+        url=sidecar.url,
         reachable=True,
         health=str(health.get("status") or "unknown"),
         reasons=tuple(str(r) for r in reasons) if isinstance(reasons, list) else (),
@@ -138,25 +128,26 @@ def parse_stats(endpoint: Endpoint, document: Any) -> FleetRow:
     )
 
 
-async def _fetch_one(client: httpx.AsyncClient, endpoint: Endpoint) -> FleetRow:
-    url = f"{endpoint.url}/api/stats"
+async def _fetch_one(client: httpx.AsyncClient, sidecar: SidecarAddress) -> FleetRow:
+    url = f"{sidecar.url}/api/stats"
     try:
         response = await client.get(url)
         if response.status_code == 401:
-            why = refused(endpoint.url, response)
-            return FleetRow(endpoint.name, endpoint.url, True, UNAUTHORIZED, error=why)
+            why = refused(sidecar.url, response)
+            return FleetRow(sidecar.name, sidecar.url, True, UNAUTHORIZED, error=why)
         response.raise_for_status()
         document = response.json()
     except (httpx.HTTPError, ValueError) as exc:
-        return FleetRow(
-            endpoint.name, endpoint.url, False, UNREACHABLE, error=describe_error(exc) or str(exc)
-        )
-    return parse_stats(endpoint, document)
+        why = describe_error(exc) or str(exc)
+        return FleetRow(sidecar.name, sidecar.url, False, UNREACHABLE, error=why)
+    return parse_stats(sidecar, document)
 
 
-async def fetch_fleet(endpoints: Sequence[Endpoint], client: httpx.AsyncClient) -> list[FleetRow]:
+async def fetch_fleet(
+    sidecars: Sequence[SidecarAddress], client: httpx.AsyncClient
+) -> list[FleetRow]:
     """Every sidecar's stats, concurrently, in the order given."""
-    return list(await asyncio.gather(*(_fetch_one(client, e) for e in endpoints)))
+    return list(await asyncio.gather(*(_fetch_one(client, s) for s in sidecars)))
 
 
 @dataclass(frozen=True)
@@ -200,9 +191,13 @@ class FleetTotals:
         return ", ".join(f"{n} {status}" for status, n in self.by_health.items()) or "no sidecars"
 
 
-def refusals(rows: Sequence[FleetRow]) -> list[str]:
-    """The 401 reasons of the rows, each once."""
-    return list(dict.fromkeys(r.error for r in rows if r.health == UNAUTHORIZED and r.error))
+def require_serving(rows: Sequence[FleetRow], totals: FleetTotals) -> None:
+    """:class:`FleetUnhealthy` unless every sidecar is serving (with the first 401's reason)."""
+    if totals.all_serving:
+        return
+    refused = [r.error for r in rows if r.health == UNAUTHORIZED and r.error]
+    more = f" ({refused[0]})" if refused else ""
+    raise FleetUnhealthy(f"fleet: {totals.summary()}{more}")
 
 
 def fleet_json(rows: Sequence[FleetRow], totals: FleetTotals) -> dict[str, object]:
@@ -263,25 +258,35 @@ def render_fleet(rows: Sequence[FleetRow], totals: FleetTotals) -> str:
     return table(HEADERS, body, right=_RIGHT, footer=footer)
 
 
+def render_refresh(
+    rows: Sequence[FleetRow], totals: FleetTotals, *, as_json: bool, interval: float, now: str
+) -> str:
+    """One ``--watch`` refresh: a JSON line, or the table redrawn in place."""
+    if as_json:
+        return json.dumps(fleet_json(rows, totals), sort_keys=True) + "\n"
+    footer = f"\nupdated {now}, every {interval:g} s; Ctrl-C quits\n"
+    return CLEAR_HOME + render_fleet(rows, totals) + footer
+
+
 class FleetMonitor:
     """Fetches the fleet once or every ``interval`` seconds (``--watch``).
 
-    ``endpoints`` is called before each fetch, so a targets file that ``stashkit discover``
+    ``sidecars`` is called before each fetch, so a targets file that ``stashkit discover``
     rewrites is re-read; ``client_factory`` makes the one AsyncClient used for the whole run.
     """
 
     def __init__(
         self,
-        endpoints: Callable[[], list[Endpoint]],
+        sidecars: Callable[[], list[SidecarAddress]],
         client_factory: Callable[[], httpx.AsyncClient],
     ) -> None:
-        self.endpoints = endpoints
+        self.sidecars = sidecars
         self.client_factory = client_factory
 
     def once(self) -> tuple[list[FleetRow], FleetTotals]:
         async def main() -> list[FleetRow]:
             async with self.client_factory() as client:
-                return await fetch_fleet(self.endpoints(), client)
+                return await fetch_fleet(self.sidecars(), client)
 
         rows = asyncio.run(main())
         return rows, FleetTotals.of(rows)
@@ -302,7 +307,7 @@ class FleetMonitor:
             async with self.client_factory() as client:
                 while True:
                     started = asyncio.get_running_loop().time()
-                    rows = await fetch_fleet(self.endpoints(), client)
+                    rows = await fetch_fleet(self.sidecars(), client)
                     show(rows, FleetTotals.of(rows))
                     shown += 1
                     if refreshes is not None and shown >= refreshes:

@@ -1,279 +1,122 @@
-"""Is a deployment really serving? The checks behind ``stashkit verify``.
+"""``stashkit verify``: is a deployment really serving? Wait until it is, or say why not.
 
-A *platform* (AWS target groups, Azure container groups) answers ``checks()`` with its own
-:class:`Check` rows and the sidecars it found; :class:`SidecarHealth` asks each sidecar's
-``/api/health``; :class:`Verifier` repeats both until every check passes or time runs out.
-All clients and the clock are passed in, so tests drive moto, a fake ARM endpoint and real
-sidecars on loopback.
+:func:`find_platform` turns the command line (and the deployment's ``terraform output``, read
+once and only when needed) into a platform to check (:mod:`stashkit.verify_checks`) and the
+sidecars to ask; :class:`Verifier` repeats the platform's checks and every sidecar's health
+until all pass or time runs out; with ``--send-samples`` :mod:`stashkit.verify_samples` then
+sends syslog samples to :func:`syslog_target` and watches the sidecars count them.
+:func:`verify_deployment` is the whole run, :func:`render_result` its output. All clients, the
+clock and the progress line are passed in, so tests drive moto, a fake ARM endpoint, a fake
+Kubernetes API and real sidecars on loopback.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
 
 import httpx
 
-from .cloud import boto3_client_config, describe_error, is_transient
-from .discover import DEPLOYMENT_TAG, SIDECAR_CONTAINER
-from .errors import CloudError
-from .sidecar_auth import refused
-from .textui import table
-
-if TYPE_CHECKING:
-    import boto3
-    from azure.mgmt.containerinstance import ContainerInstanceManagementClient
+from . import cloud
+from .cloud import Factories, describe_error, is_transient
+from .errors import CloudError, SamplesMissing, StashkitError, UsageError, VerifyFailed
+from .inventory import AciWalker, KubeWalker, SidecarAddress
+from .progress import Progress
+from .render import DEPLOYMENTS_DIR
+from .render_kube import KUBERNETES
+from .replay import Target, make_transport, parse_target
+from .sidecar_auth import authorize, load_token
+from .verify_checks import (
+    AciPlatform,
+    AwsPlatform,
+    Check,
+    HealthChecker,
+    KubePlatform,
+    KubeProxyHealth,
+    Platform,
+    SidecarHealth,
+    render_checks,
+    target_groups_tagged,
+)
+from .verify_samples import SampleCheck, SampleReport, SidecarStats, render_samples
 
 __all__ = [
-    "AciPlatform",
-    "AwsPlatform",
-    "Check",
-    "HealthChecker",
-    "Platform",
-    "SidecarHealth",
-    "SidecarRef",
+    "OutputsReader",
     "Verifier",
+    "VerifyOptions",
     "VerifyReport",
-    "render_checks",
-    "target_groups_tagged",
+    "VerifyResult",
+    "find_platform",
+    "read_terraform_outputs",
+    "render_result",
+    "syslog_target",
+    "verify_deployment",
 ]
 
-
-@dataclass(frozen=True)
-class Check:
-    """One row of the verify table; ``ok`` decides, ``state`` and ``detail`` explain."""
-
-    kind: str
-    name: str
-    ok: bool
-    state: str
-    detail: str = ""
-
-    def as_json(self) -> dict[str, object]:
-        return asdict(self)
+OutputsReader = Callable[[str], Mapping[str, object]]
+"""A deployment's ``terraform output`` values by name (tests pass their own)."""
 
 
-@dataclass(frozen=True)
-class SidecarRef:
-    name: str
-    url: str
+# ---- what the command line asks ---------------------------------------------------------------
 
 
-class Platform(Protocol):
-    def checks(self) -> tuple[list[Check], list[SidecarRef]]: ...
+class SyslogChoice(Protocol):
+    """Where ``--send-samples`` sends: ``--syslog``, ``--syslog-port``, ``--tls``, ``--tcp``."""
+
+    syslog: str | None
+    syslog_port: int | None
+    tls: bool
+    tcp: bool
 
 
-class HealthChecker(Protocol):
-    """Asks one sidecar for its health (:class:`SidecarHealth`, or through the Kubernetes API
-    server: :class:`stashkit.kube.KubeProxyHealth`)."""
+class SampleOptions(SyslogChoice, Protocol):
+    """How ``--send-samples`` sends, and how long it waits."""
 
-    def check(self, ref: SidecarRef) -> Check: ...
-
-
-def _sidecar_url(host: str, port: int) -> str:
-    return f"http://{host}:{port}"
-
-
-class AwsPlatform:
-    """NLB target health of each target group, and the sidecars of the registered instances.
-
-    ``url_for(private_ip)`` gives an instance's sidecar URL (default ``http://ip:port``).
-    """
-
-    def __init__(
-        self,
-        session: boto3.session.Session,
-        target_group_arns: Sequence[str],
-        *,
-        port: int = 3000,
-        url_for: Callable[[str], str] | None = None,
-    ) -> None:
-        config = boto3_client_config()
-        self._elbv2: Any = session.client("elbv2", config=config)
-        self._ec2: Any = session.client("ec2", config=config)
-        self.target_group_arns = list(target_group_arns)
-        self._url_for = url_for or (lambda ip: _sidecar_url(ip, port))
-        self._names: dict[str, str] = {}
-
-    def _name(self, arn: str) -> str:
-        if not self._names and self.target_group_arns:
-            groups = self._elbv2.describe_target_groups(TargetGroupArns=self.target_group_arns)
-            self._names = {
-                g["TargetGroupArn"]: g["TargetGroupName"] for g in groups["TargetGroups"]
-            }
-        return self._names.get(arn, arn.rsplit("/", 2)[-2] if arn.count("/") >= 2 else arn)
-
-    def checks(self) -> tuple[list[Check], list[SidecarRef]]:
-        rows: list[Check] = []
-        instance_ids: list[str] = []
-        for arn in self.target_group_arns:
-            name = self._name(arn)
-            health = self._elbv2.describe_target_health(TargetGroupArn=arn)
-            descriptions = health.get("TargetHealthDescriptions", [])
-            healthy = 0
-            for description in descriptions:
-                target = description["Target"]
-                health_ = description.get("TargetHealth", {})
-                state = health_.get("State", "unknown")
-                detail = " ".join(
-                    x for x in (health_.get("Reason"), health_.get("Description")) if x
-                )
-                # A draining target is on its way out (instance refresh, scale-in): it neither
-                # blocks nor counts, and its sidecar is not asked.
-                leaving = state == "draining"
-                healthy += state == "healthy"
-                rows.append(
-                    Check(
-                        "nlb target",
-                        f"{name} {target['Id']}:{target.get('Port', '')}".rstrip(":"),
-                        state == "healthy" or leaving,
-                        state,
-                        detail or ("leaving: not counted" if leaving else ""),
-                    )
-                )
-                if (
-                    target["Id"].startswith("i-")
-                    and not leaving
-                    and target["Id"] not in instance_ids
-                ):
-                    instance_ids.append(target["Id"])
-            if not healthy:
-                why = "no registered targets" if not descriptions else "no healthy target"
-                rows.append(Check("nlb target group", name, False, "not serving", why))
-        return rows, self._sidecars(instance_ids)
-
-    def _sidecars(self, instance_ids: list[str]) -> list[SidecarRef]:
-        if not instance_ids:
-            return []
-        refs = []
-        pages = self._ec2.get_paginator("describe_instances").paginate(InstanceIds=instance_ids)
-        for page in pages:
-            for reservation in page.get("Reservations", []):
-                for instance in reservation.get("Instances", []):
-                    ip = instance.get("PrivateIpAddress")
-                    if ip:
-                        refs.append(SidecarRef(instance["InstanceId"], self._url_for(ip)))
-        return sorted(refs, key=lambda r: r.name)
+    samples_per_type: int
+    samples_timeout: float
+    interval: float
+    ca: Path | None
+    cert: Path | None
+    key: Path | None
+    server_name: str | None
 
 
-class AciPlatform:
-    """Container groups of a resource group: group running, every container running (restart
-    counts shown), and a sidecar container whose ``/api/health`` is then asked."""
+class WhereOptions(Protocol):
+    """What to check: the deployment, the sidecars named, and each platform's flags."""
 
-    def __init__(
-        self,
-        client: ContainerInstanceManagementClient,
-        resource_group: str,
-        *,
-        names: Sequence[str] = (),
-        port: int = 3000,
-        sidecar_container: str = SIDECAR_CONTAINER,
-        url_for: Callable[[str, int], str] = _sidecar_url,
-    ) -> None:
-        self._client = client
-        self.resource_group = resource_group
-        self.names = list(names)
-        self.port = port
-        self.sidecar_container = sidecar_container
-        self._url_for = url_for
-
-    def checks(self) -> tuple[list[Check], list[SidecarRef]]:
-        groups = self._client.container_groups
-        names = self.names or [
-            g.name or "" for g in groups.list_by_resource_group(self.resource_group)
-        ]
-        if not names:
-            return [
-                Check("container group", self.resource_group, False, "none", "no container groups")
-            ], []
-        rows: list[Check] = []
-        refs: list[SidecarRef] = []
-        for name in sorted(names):
-            group_rows, ref = self._group(groups.get(self.resource_group, name))
-            rows.extend(group_rows)
-            refs.extend([ref] if ref else [])
-        return rows, refs
-
-    def _group(self, group: Any) -> tuple[list[Check], SidecarRef | None]:
-        # A ContainerGroup, typed Any: the SDK declares its server-populated attributes
-        # (instance_view, restart_count, ...) as ``= None``, so mypy would think them always None.
-        name = group.name or "?"
-        state = (group.instance_view.state if group.instance_view else None) or "unknown"
-        ip = group.ip_address.ip if group.ip_address else None
-        detail = f"provisioning {group.provisioning_state or 'unknown'}" + (f", {ip}" if ip else "")
-        rows = [Check("container group", name, state == "Running", state, detail)]
-        sidecar = None
-        for container in group.containers:
-            view = container.instance_view
-            current = view.current_state if view else None
-            c_state = (current.state if current else None) or "unknown"
-            restarts = (view.restart_count if view else None) or 0
-            bits = [f"restarts {restarts}"]
-            if current is not None and current.detail_status:
-                bits.append(current.detail_status)
-            if view is not None and view.previous_state and view.previous_state.exit_code:
-                bits.append(f"last exit code {view.previous_state.exit_code}")
-            rows.append(
-                Check(
-                    "container",
-                    f"{name}/{container.name}",
-                    c_state == "Running",
-                    c_state,
-                    ", ".join(bits),
-                )
-            )
-            if container.name == self.sidecar_container:
-                sidecar = container
-        if sidecar is None:
-            rows.append(
-                Check(
-                    "container",
-                    f"{name}/{self.sidecar_container}",
-                    False,
-                    "missing",
-                    "no sidecar container: /api/health cannot be checked",
-                )
-            )
-            return rows, None
-        host = (ip or group.ip_address.fqdn) if group.ip_address else None
-        if not host:
-            rows.append(Check("container group", name, False, "no address", "no IP address yet"))
-            return rows, None
-        ports = [p.port for p in (sidecar.ports or [])]
-        return rows, SidecarRef(name, self._url_for(host, ports[0] if ports else self.port))
+    deployment: str
+    sidecar_url: Sequence[str]
+    port: int
+    send_samples: bool
+    region: str | None
+    target_group_arn: Sequence[str]
+    name: str | None
+    resource_group: str | None
+    subscription: str | None
+    container_group: Sequence[str]
+    kubeconfig: Path | None
+    context: str | None
+    namespace: str
+    selector: str
+    service: str
+    direct: bool
 
 
-class SidecarHealth:
-    """``GET /api/health`` of one sidecar as a :class:`Check` (200 passes; reasons shown)."""
+class VerifyOptions(WhereOptions, SampleOptions, Protocol):
+    """The ``stashkit verify`` command line (its parsed arguments are one)."""
 
-    def __init__(self, client: httpx.Client) -> None:
-        self._client = client
+    timeout: float
+    http_timeout: float
+    token_file: Path | None
+    no_terraform: bool
 
-    def check(self, ref: SidecarRef) -> Check:
-        url = ref.url.rstrip("/") + "/api/health"
-        try:
-            response = self._client.get(url)
-        except httpx.HTTPError as exc:
-            return Check("sidecar", ref.name, False, "unreachable", f"{url}: {describe_error(exc)}")
-        if response.status_code == 401:
-            return Check("sidecar", ref.name, False, "unauthorized 401", refused(ref.url, response))
-        try:
-            body: Any = response.json()
-        except ValueError:
-            body = {}
-        status = body.get("status") if isinstance(body, dict) else None
-        reasons = body.get("reasons") if isinstance(body, dict) else None
-        detail = "; ".join(str(r) for r in reasons) if isinstance(reasons, list) else ""
-        detail = detail or ref.url
-        return Check(
-            "sidecar",
-            ref.name,
-            response.status_code == 200,
-            f"{status or 'HTTP'} {response.status_code}",
-            detail,
-        )
+
+# ---- the rounds of checks ---------------------------------------------------------------------
 
 
 @dataclass
@@ -283,7 +126,7 @@ class VerifyReport:
     elapsed_s: float
     rounds: int
     errors: list[str] = field(default_factory=list)
-    sidecars: list[SidecarRef] = field(default_factory=list)
+    sidecars: list[SidecarAddress] = field(default_factory=list)
     """The sidecars asked in the last round (``verify --send-samples`` watches them)."""
 
     @property
@@ -320,7 +163,7 @@ class Verifier:
         platform: Platform | None,
         sidecars: HealthChecker,
         *,
-        sidecar_urls: Sequence[SidecarRef] = (),
+        sidecar_urls: Sequence[SidecarAddress] = (),
         timeout: float = 600.0,
         interval: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
@@ -335,12 +178,12 @@ class Verifier:
         self.clock = clock
         self.sleep = sleep
         self.progress = progress
-        self.last_sidecars: list[SidecarRef] = []
+        self.last_sidecars: list[SidecarAddress] = []
 
     def round(self) -> tuple[list[Check], list[str]]:
         rows: list[Check] = []
         errors: list[str] = []
-        refs = list(self.sidecar_urls)
+        asked = list(self.sidecar_urls)
         if self.platform is not None:
             try:
                 platform_rows, found = self.platform.checks()
@@ -350,12 +193,11 @@ class Verifier:
                 errors.append(describe_error(exc))
             else:
                 rows.extend(platform_rows)
-                if not refs:
-                    refs = found
-        self.last_sidecars = refs
-        if not refs and not errors:
+                asked = asked or found
+        self.last_sidecars = asked
+        if not asked and not errors:
             rows.append(Check("sidecar", "-", False, "none", "no sidecars found to ask"))
-        rows.extend(self.sidecars.check(ref) for ref in refs)
+        rows.extend(self.sidecars.check(sidecar) for sidecar in asked)
         return rows, errors
 
     def run(self) -> VerifyReport:
@@ -376,34 +218,289 @@ class Verifier:
             if report.ok or elapsed + self.interval > self.timeout:
                 return report
             passing = sum(c.ok for c in rows)
-            first = report.reasons()
             self.progress(
                 f"verify: {passing}/{len(rows)} checks pass, waiting "
-                f"({elapsed:.0f} s of {self.timeout:g} s): {first[:120]}"
+                f"({elapsed:.0f} s of {self.timeout:g} s): {report.reasons()[:120]}"
             )
             self.sleep(self.interval)
 
 
-def render_checks(checks: Sequence[Check]) -> str:
-    return table(
-        ["CHECK", "NAME", "OK", "STATE", "DETAIL"],
-        [[c.kind, c.name, "yes" if c.ok else "NO", c.state, c.detail] for c in checks],
+# ---- where to look ----------------------------------------------------------------------------
+
+
+def read_terraform_outputs(deployment: str) -> Mapping[str, object]:
+    """The deployment's ``terraform output`` values, or ``{}`` when there are none to read."""
+    workdir = DEPLOYMENTS_DIR / deployment
+    if not (workdir / ".terraform").is_dir() and not (workdir / "terraform.tfstate").is_file():
+        return {}
+    try:
+        from .terraform import TerraformRunner, find_terraform
+
+        runner = TerraformRunner(find_terraform().path, workdir, stream=False)
+        return {name: output.value for name, output in runner.outputs().items()}
+    except (ImportError, StashkitError):
+        return {}
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str) and v]
+    return [value] if isinstance(value, str) and value else []
+
+
+@dataclass(frozen=True)
+class Where:
+    """What :func:`find_platform` chose: the platform to check (None: only the sidecars named),
+    the sidecars to ask instead of the ones it finds, and a sentence saying so."""
+
+    platform: Platform | None
+    sidecars: list[SidecarAddress]
+    what: str
+
+
+def find_platform(
+    options: WhereOptions, factories: Factories, outputs: Callable[[], Mapping[str, object]]
+) -> Where:
+    """What to check: from the flags, else ``terraform output``, else (AWS ``--name``) tags."""
+    sidecars = [SidecarAddress.from_url(url) for url in options.sidecar_url]
+    if options.deployment == KUBERNETES:
+        return _kubernetes(options, factories, sidecars)
+    if options.deployment.startswith("azure"):
+        return _azure(options, factories, outputs, sidecars)
+    return _aws(options, factories, outputs, sidecars)
+
+
+def _kubernetes(
+    options: WhereOptions, factories: Factories, sidecars: list[SidecarAddress]
+) -> Where:
+    if options.send_samples and not (options.direct or sidecars):
+        raise UsageError(
+            "--send-samples on kubernetes reads every sidecar's /api/stats: pass --direct "
+            "(pod IPs reachable from here) or --sidecar-url"
+        )
+    walker = KubeWalker(
+        lambda: factories.kube_client(options.kubeconfig, options.context),
+        options.namespace,
+        options.selector,
+        port=options.port,
     )
+    platform = KubePlatform(walker, service=options.service or None)
+    return Where(platform, sidecars, f"pods in {options.namespace} ({options.selector})")
 
 
-def target_groups_tagged(session: boto3.session.Session, deployment_name: str) -> list[str]:
-    """ARNs of the target groups tagged ``stashkit:deployment = deployment_name``."""
-    elbv2: Any = session.client("elbv2", config=boto3_client_config())
-    arns = [
-        group["TargetGroupArn"]
-        for page in elbv2.get_paginator("describe_target_groups").paginate()
-        for group in page.get("TargetGroups", [])
-    ]
-    tagged = []
-    for start in range(0, len(arns), 20):  # DescribeTags takes at most 20 ARNs
-        described = elbv2.describe_tags(ResourceArns=arns[start : start + 20])
-        for item in described.get("TagDescriptions", []):
-            tags = {t["Key"]: t["Value"] for t in item.get("Tags", [])}
-            if tags.get(DEPLOYMENT_TAG) == deployment_name:
-                tagged.append(item["ResourceArn"])
-    return sorted(tagged)
+def _azure(
+    options: WhereOptions,
+    factories: Factories,
+    outputs: Callable[[], Mapping[str, object]],
+    sidecars: list[SidecarAddress],
+) -> Where:
+    resource_group = options.resource_group or next(
+        iter(_strings(outputs().get("resource_group_name"))), None
+    )
+    if not resource_group:
+        raise UsageError(
+            "no resource group: pass --resource-group (or apply the deployment first so "
+            "`terraform output resource_group_name` has it)"
+        )
+    subscription = cloud.azure_subscription(options.subscription)
+    walker = AciWalker(factories.aci_client, subscription, resource_group)
+    platform = AciPlatform(walker, names=options.container_group)
+    return Where(platform, sidecars, f"container groups in {resource_group}")
+
+
+def _aws(
+    options: WhereOptions,
+    factories: Factories,
+    outputs: Callable[[], Mapping[str, object]],
+    sidecars: list[SidecarAddress],
+) -> Where:
+    session = factories.boto3_session(options.region)
+    arns = list(options.target_group_arn)
+    if not arns and options.name:
+        try:
+            arns = target_groups_tagged(session, options.name)
+        except Exception as exc:
+            raise CloudError(describe_error(exc)) from exc
+        if not arns:
+            raise UsageError(f"no target groups tagged stashkit:deployment={options.name}")
+    if not arns:
+        arns = _strings(outputs().get("target_group_arns"))
+    if not arns and not sidecars:
+        urls = _strings(outputs().get("sidecar_urls"))
+        sidecars = [SidecarAddress.from_url(url) for url in urls]
+    if not arns and not sidecars:
+        raise UsageError(
+            "nothing to verify: pass --target-group-arn / --sidecar-url or --name, or apply "
+            f"{options.deployment} first so `terraform output` lists them"
+        )
+    platform = AwsPlatform(session, arns, port=options.port) if arns else None
+    what = f"{len(arns)} target group(s)" if arns else ""
+    if sidecars:
+        what += (" and " if what else "") + f"{len(sidecars)} sidecar(s)"
+    elif arns:
+        what += " and the sidecars of their instances"
+    return Where(platform, sidecars, what)
+
+
+def syslog_target(
+    choice: SyslogChoice, outputs: Mapping[str, object], sidecars: Sequence[SidecarAddress]
+) -> Target:
+    """Where ``--send-samples`` sends.
+
+    1. ``--syslog HOST:PORT``;
+    2. the deployment's ``syslog_endpoints`` output: ``HOST:PORT`` by protocol (``tls`` with
+       ``--tls``, ``tcp`` with ``--tcp``, else ``udp``), ``--syslog-port`` replacing its port;
+       a list (a state applied before the outputs were keyed by protocol) by port;
+    3. else the first sidecar's host (an instance's or the container group's address) on
+       ``--syslog-port``, by default 5000 (6514 with ``--tls``).
+    """
+    if choice.syslog:
+        return parse_target(choice.syslog)
+    protocol = "tls" if choice.tls else "tcp" if choice.tcp else "udp"
+    endpoints = outputs.get("syslog_endpoints")
+    if isinstance(endpoints, Mapping) and endpoints:
+        target = _endpoint(endpoints.get(protocol))
+        if target is None:
+            known = ", ".join(f"{k} {v}" for k, v in endpoints.items())
+            raise UsageError(
+                f"--send-samples: the deployment has no {protocol} syslog endpoint (terraform "
+                f"output syslog_endpoints: {known}); pass --syslog HOST:PORT"
+            )
+        return Target(target.host, choice.syslog_port) if choice.syslog_port else target
+    port = choice.syslog_port or (6514 if choice.tls else None)
+    for endpoint in _strings(endpoints):
+        target = _endpoint(endpoint)  # None for e.g. "TCP/5000" (an old ACI port list, no host)
+        if target is not None and (port is None or target.port == port):
+            return target
+    if sidecars:
+        return Target(sidecars[0].host, port or 5000)
+    raise UsageError("--send-samples: no syslog endpoint known; pass --syslog HOST:PORT")
+
+
+def _endpoint(value: object) -> Target | None:
+    """``HOST:PORT`` as a target, else None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_target(value)
+    except UsageError:
+        return None
+
+
+# ---- the run ----------------------------------------------------------------------------------
+
+
+@dataclass
+class VerifyResult:
+    deployment: str
+    report: VerifyReport
+    samples: SampleReport | None = None
+
+    def raise_for_failure(self) -> None:
+        """:class:`VerifyFailed` unless serving; :class:`SamplesMissing` unless every sample
+        sent was counted."""
+        if not self.report.ok:
+            raise VerifyFailed(
+                f"{self.deployment} not serving after {self.report.elapsed_s:.0f} s: "
+                f"{self.report.reasons()}"
+            )
+        if self.samples is not None and not self.samples.ok:
+            raise SamplesMissing(
+                f"{self.deployment}: samples not all counted: {self.samples.reasons()}"
+            )
+
+
+def verify_deployment(
+    options: VerifyOptions,
+    factories: Factories,
+    outputs_reader: OutputsReader,
+    progress: Progress,
+) -> VerifyResult:
+    """The checks until serving or ``--timeout``; then, with ``--send-samples``, the samples."""
+    outputs = functools.cache(
+        lambda: {} if options.no_terraform else outputs_reader(options.deployment)
+    )
+    token = load_token(options.token_file)
+    where = find_platform(options, factories, outputs)
+    progress.update(
+        f"verify: checking {where.what} of {options.deployment} (up to {options.timeout:g} s)"
+    )
+    with authorize(factories.http_client(options.http_timeout), token) as http:
+        health: HealthChecker = SidecarHealth(http)
+        if isinstance(where.platform, KubePlatform) and not options.direct:
+            health = KubeProxyHealth(where.platform.api_client, health)
+        verifier = Verifier(
+            where.platform,
+            health,
+            sidecar_urls=where.sidecars,
+            timeout=options.timeout,
+            interval=options.interval,
+            progress=progress.update,
+        )
+        try:
+            result = VerifyResult(options.deployment, verifier.run())
+            if result.report.ok and options.send_samples:
+                found = (
+                    {"syslog_endpoints": where.platform.syslog_endpoints}
+                    if isinstance(where.platform, KubePlatform)
+                    else outputs()
+                )
+                result.samples = _send_samples(options, result.report, found, http, progress)
+        finally:
+            progress.done()
+    return result
+
+
+def _send_samples(
+    options: SampleOptions,
+    report: VerifyReport,
+    outputs: Mapping[str, object],
+    http: httpx.Client,
+    progress: Progress,
+) -> SampleReport:
+    target = syslog_target(options, outputs, report.sidecars)
+    transport = make_transport(
+        target,
+        tcp=options.tcp,
+        tls=options.tls,
+        ca=options.ca,
+        cert=options.cert,
+        key=options.key,
+        server_name=options.server_name,
+    )
+    kind = "TLS" if options.tls else "TCP" if options.tcp else "UDP"
+    check = SampleCheck(
+        SidecarStats(http),
+        report.sidecars,
+        transport,
+        endpoint=f"{target} over {kind}",
+        per_type=options.samples_per_type,
+        timeout=options.samples_timeout,
+        interval=min(options.interval, 5.0),
+        progress=progress.update,
+    )
+    try:
+        return check.run()
+    finally:
+        transport.close()  # also when nothing was sent (no sidecar answered the baseline)
+
+
+def render_result(result: VerifyResult, *, as_json: bool) -> str:
+    """The table and the verdict (and the samples' table), or one JSON document."""
+    report, samples = result.report, result.samples
+    if as_json:
+        document = {"deployment": result.deployment, **report.as_json()}
+        if samples is not None:
+            document["samples"] = samples.as_json()
+        return json.dumps(document, indent=2, sort_keys=True) + "\n"
+    verdict = "serving" if report.ok else "NOT serving"
+    text = render_checks(report.checks) + (
+        f"\n{result.deployment}: {verdict} ({sum(c.ok for c in report.checks)}/"
+        f"{len(report.checks)} checks pass, {report.elapsed_s:.0f} s, "
+        f"{report.rounds} round(s))\n"
+    )
+    if samples is not None:
+        text += "\n" + render_samples(samples)
+    return text

@@ -23,10 +23,10 @@ import httpx
 
 from .cloud import describe_error
 from .errors import SidecarRefused, StashkitError
+from .inventory import SidecarAddress
 from .replay import Message, Replayer, ReplaySummary, Transport, load_samples, sample_types
 from .sidecar_auth import refused
 from .textui import table
-from .verify import SidecarRef
 
 __all__ = [
     "SampleCheck",
@@ -94,17 +94,17 @@ class SidecarStats:
     def __init__(self, client: httpx.Client) -> None:
         self._client = client
 
-    def read(self, ref: SidecarRef) -> dict[str, tuple[int, bool]]:
+    def read(self, sidecar: SidecarAddress) -> dict[str, tuple[int, bool]]:
         """type -> (received, in_profile); raises :class:`httpx.HTTPError`, ``ValueError``, or
         :class:`SidecarRefused` on a 401."""
-        response = self._client.get(ref.url.rstrip("/") + "/api/stats")
+        response = self._client.get(sidecar.url.rstrip("/") + "/api/stats")
         if response.status_code == 401:
-            raise SidecarRefused(refused(ref.url, response))
+            raise SidecarRefused(refused(sidecar.url, response))
         response.raise_for_status()
         body: Any = response.json()
         rows = body.get("log_types") if isinstance(body, dict) else None
         if not isinstance(rows, list):
-            raise ValueError(f"{ref.url}/api/stats has no log_types")
+            raise ValueError(f"{sidecar.url}/api/stats has no log_types")
         found: dict[str, tuple[int, bool]] = {}
         for row in rows:
             if isinstance(row, dict) and isinstance(row.get("type"), str):
@@ -129,7 +129,7 @@ class SampleCheck:
     def __init__(
         self,
         stats: SidecarStats,
-        sidecars: Sequence[SidecarRef],
+        sidecars: Sequence[SidecarAddress],
         transport: Transport,
         *,
         endpoint: str,
@@ -155,11 +155,11 @@ class SampleCheck:
 
     def _read_all(self, errors: list[str]) -> dict[str, dict[str, tuple[int, bool]]]:
         counts: dict[str, dict[str, tuple[int, bool]]] = {}
-        for ref in self.sidecars:
+        for sidecar in self.sidecars:
             try:
-                counts[ref.name] = self.stats.read(ref)
+                counts[sidecar.name] = self.stats.read(sidecar)
             except (httpx.HTTPError, ValueError, StashkitError) as exc:
-                errors.append(f"sidecar {ref.name}: {describe_error(exc)}")
+                errors.append(f"sidecar {sidecar.name}: {describe_error(exc)}")
         return counts
 
     def forwarded_types(self, counts: Mapping[str, Mapping[str, tuple[int, bool]]]) -> list[str]:

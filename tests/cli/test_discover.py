@@ -22,8 +22,8 @@ import pytest
 from stashkit import cloud
 from stashkit.cli import build_parser
 from stashkit.cloud import Backoff
-from stashkit.discover import AciSource, AsgSource, DiscoveryLoop
-from stashkit.file_sd import Target, read_file_sd, render_file_sd, write_if_changed
+from stashkit.discover import DiscoveryLoop, write_if_changed
+from stashkit.inventory import AciWalker, AsgWalker, SidecarAddress, read_file_sd, render_file_sd
 from tests.cli.conftest import AwsWorld, unique
 from tests.cli.support import REGION, cli
 from tests.fakes.fake_arm import ArmEndpoint, stashkit_group
@@ -68,8 +68,8 @@ def loop_for(source: Any, out: Path, recorder: Recorder) -> DiscoveryLoop:
 
 def test_file_sd_should_render_canonically_and_read_back(tmp_path: Path) -> None:
     targets = [
-        Target.of("10.0.1.5:3000", {"job": "stashkit", "instance_id": "i-b"}),
-        Target.of("10.0.1.4:3000", {"job": "stashkit", "instance_id": "i-a"}),
+        SidecarAddress.at("10.0.1.5:3000", {"job": "stashkit", "instance_id": "i-b"}),
+        SidecarAddress.at("10.0.1.4:3000", {"job": "stashkit", "instance_id": "i-a"}),
     ]
     text = render_file_sd(targets)
     assert text == render_file_sd(list(reversed(targets)))
@@ -102,7 +102,7 @@ def test_write_should_be_atomic_for_a_reader_polling_the_file(tmp_path: Path) ->
     path = tmp_path / "targets.json"
     documents = [
         render_file_sd(
-            Target.of(f"10.{n}.{i // 250}.{i % 250}:3000", {"job": "stashkit", "n": str(n)})
+            SidecarAddress.at(f"10.{n}.{i // 250}.{i % 250}:3000", {"job": "stashkit", "n": str(n)})
             for i in range(400 + 150 * n)
         )
         for n in range(6)
@@ -241,7 +241,7 @@ def test_transient_aws_errors_should_be_retried_with_backoff(aws: AwsWorld, tmp_
                 "DescribeAutoScalingGroups",
             )
 
-    source = AsgSource(lambda region: session, group, region=REGION)
+    source = AsgWalker(lambda region: session, group, region=REGION)
     source._autoscaling.meta.events.register("before-call.auto-scaling.*", throttle)
     recorder = Recorder()
     report = loop_for(source, tmp_path / "t.json", recorder).cycle()
@@ -303,6 +303,34 @@ def test_should_write_running_container_groups_with_a_sidecar(
     assert "10.1.0.8" not in out.read_text()
 
 
+def test_the_aci_rule_should_take_the_dns_name_without_an_ip_and_say_why_it_skips(
+    arm: ArmEndpoint,
+) -> None:
+    """One rule for discover and verify: a Running group's sidecar container with a declared TCP
+    port, at the group's IP address, else its DNS name; every other group is skipped with why."""
+    named = stashkit_group("named", ip=None)
+    named.fqdn = "stashkit-named.westeurope.azurecontainer.io"
+    arm.fake.add(
+        "rg",
+        named,
+        stashkit_group("no-sidecar", sidecar_port=None),
+        stashkit_group("stopped", state="Stopped"),
+        stashkit_group("inside-only", sidecar_published=False),
+    )
+    client = arm.client()
+    walker = AciWalker(lambda sub: client, arm.fake.subscription, "rg")
+    found = walker.sidecars()
+    client.close()
+    assert [(s.name, s.address) for s in found] == [
+        ("named", "stashkit-named.westeurope.azurecontainer.io:3000")
+    ]
+    assert walker.skipped == {
+        "no-sidecar": "no status-sidecar container",
+        "stopped": "state Stopped",
+        "inside-only": "sidecar not published (publish_sidecar = false)",
+    }
+
+
 def test_azure_500s_should_be_retried_with_exponential_backoff(
     arm: ArmEndpoint, tmp_path: Path
 ) -> None:
@@ -310,7 +338,7 @@ def test_azure_500s_should_be_retried_with_exponential_backoff(
     arm.fake.fail_next(3, status=500)
     recorder = Recorder()
     client = arm.client()
-    source = AciSource(lambda sub: client, arm.fake.subscription, "rg")
+    source = AciWalker(lambda sub: client, arm.fake.subscription, "rg")
     report = loop_for(source, tmp_path / "t.json", recorder).cycle()
     client.close()
     assert report.ok, report.failures
@@ -335,7 +363,7 @@ def test_a_failing_cycle_should_keep_the_last_targets_and_the_loop_going(
     out = tmp_path / "t.json"
     recorder = Recorder()
     client = arm.client()
-    loop = loop_for(AciSource(lambda sub: client, arm.fake.subscription, "rg"), out, recorder)
+    loop = loop_for(AciWalker(lambda sub: client, arm.fake.subscription, "rg"), out, recorder)
     first = loop.cycle()
     assert first.ok and first.written
     good = out.read_text()
@@ -368,7 +396,7 @@ def test_run_should_cycle_until_sleep_reports_a_stop(arm: ArmEndpoint, tmp_path:
 
     client = arm.client()
     loop = DiscoveryLoop(
-        [AciSource(lambda sub: client, arm.fake.subscription, "rg")],
+        [AciWalker(lambda sub: client, arm.fake.subscription, "rg")],
         tmp_path / "t.json",
         interval=30,
         sleep=sleep,

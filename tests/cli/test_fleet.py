@@ -17,15 +17,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from stashkit.file_sd import Target, render_file_sd
 from stashkit.fleet import (
-    Endpoint,
     FleetMonitor,
     FleetRow,
     FleetTotals,
     parse_stats,
     render_fleet,
 )
+from stashkit.inventory import SidecarAddress, render_file_sd
 from stashkit.textui import CLEAR_HOME
 from tests.cli.support import Sidecar, cli, health
 from tests.support.servers import free_port, wait_until
@@ -129,7 +128,9 @@ def test_targets_file_should_name_rows_by_their_labels(
     targets.write_text(
         render_file_sd(
             [
-                Target.of(netloc(s.url), {"container_group": f"group-{n}", "job": "stashkit"})
+                SidecarAddress.at(
+                    netloc(s.url), {"container_group": f"group-{n}", "job": "stashkit"}
+                )
                 for n, s in enumerate(sidecars[:2])
             ]
         )
@@ -158,7 +159,7 @@ def test_requests_should_be_concurrent_and_bounded_by_the_timeout(
 
 def test_missing_fields_should_show_as_unknown_not_zero() -> None:
     row = parse_stats(
-        Endpoint("i-1", "http://10.0.0.1:3000"),
+        SidecarAddress("i-1", "http://10.0.0.1:3000"),
         {"health": {"status": "starting", "reasons": ["waiting for Logstash"]}, "restarts": 0},
     )
     assert (row.version, row.input_eps, row.queue_events, row.failures) == (None,) * 4
@@ -167,7 +168,7 @@ def test_missing_fields_should_show_as_unknown_not_zero() -> None:
     cells = text.splitlines()[1].split()
     assert cells[:9] == ["i-1", "starting", "-", "-", "-", "-", "-", "-", "0"]
     assert not FleetTotals.of([row]).all_serving
-    garbage = parse_stats(Endpoint("x", "http://x"), ["not", "a", "dict"])
+    garbage = parse_stats(SidecarAddress("x", "http://x"), ["not", "a", "dict"])
     assert garbage.health == "invalid"
 
 
@@ -175,10 +176,10 @@ def test_watch_monitor_should_refresh_and_reread_the_endpoints(sidecars: list[Si
     calls: list[int] = []
     shown: list[list[FleetRow]] = []
 
-    def endpoints() -> list[Endpoint]:
+    def endpoints() -> list[SidecarAddress]:
         calls.append(1)
-        return [Endpoint("a", sidecars[0].url)][: len(calls)] + (
-            [Endpoint("b", sidecars[1].url)] if len(calls) > 1 else []
+        return [SidecarAddress("a", sidecars[0].url)][: len(calls)] + (
+            [SidecarAddress("b", sidecars[1].url)] if len(calls) > 1 else []
         )
 
     monitor = FleetMonitor(endpoints, lambda: httpx.AsyncClient(timeout=2))

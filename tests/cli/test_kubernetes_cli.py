@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from stashkit.cloud import Backoff
+from stashkit.cloud import Backoff, kube_client
 from stashkit.discover import DiscoveryLoop
-from stashkit.file_sd import read_file_sd
-from stashkit.kube import KubeSource, kube_client
+from stashkit.inventory import KubeWalker, read_file_sd
 from stashkit.sidecar_auth import TOKEN_FILE_ENV
 from tests.cli.support import Sidecar, cli, health
 from tests.cli.token_sidecar import TokenSidecar, serve_token_sidecar
@@ -145,7 +144,7 @@ def test_discover_should_retry_a_failing_api_server_with_backoff(kube: KubeEndpo
     kube.fake.fail_next(2, 503)
     sleeps: list[float] = []
     lines: list[str] = []
-    source = KubeSource(lambda: kube_client(kube.kubeconfig), NS)
+    source = KubeWalker(lambda: kube_client(kube.kubeconfig), NS)
     loop = DiscoveryLoop(
         [source],
         kube.kubeconfig.parent / "t.json",

@@ -215,13 +215,14 @@ def test_verify_with_a_wrong_token_should_report_the_refusal_in_one_line(
 
 
 def test_verify_should_show_a_401_health_answer_as_unauthorized() -> None:
-    from stashkit.verify import SidecarHealth, SidecarRef
+    from stashkit.inventory import SidecarAddress
+    from stashkit.verify_checks import SidecarHealth
 
     def refuse(request: httpx.Request) -> httpx.Response:
         return httpx.Response(401, json={"error": "authentication required"})
 
     with httpx.Client(transport=httpx.MockTransport(refuse)) as client:
-        check = SidecarHealth(client).check(SidecarRef("pod-0", "http://10.0.0.9:3000"))
+        check = SidecarHealth(client).check(SidecarAddress("pod-0", "http://10.0.0.9:3000"))
     assert (check.ok, check.state) == (False, "unauthorized 401")
     assert check.detail == f"sidecar at http://10.0.0.9:3000 requires a token (401): {HINT}"
 

@@ -14,11 +14,12 @@ import httpx
 import pytest
 from moto.elbv2.models import FakeTargetGroup
 
-from stashkit import cloud
+from stashkit import cloud, verify
 from stashkit.cli import build_parser
 from stashkit.commands import verify as verify_command
 from stashkit.terraform import TerraformRunner, find_terraform
-from stashkit.verify import AwsPlatform, SidecarHealth, Verifier
+from stashkit.verify import Verifier
+from stashkit.verify_checks import AwsPlatform, SidecarHealth
 from tests.cli.conftest import AwsWorld, unique
 from tests.cli.support import Sidecar, cli, health
 from tests.fakes.fake_arm import ArmEndpoint, stashkit_group
@@ -84,6 +85,22 @@ def test_aws_should_find_each_instances_sidecar_and_pass(
     assert [c.name for c in report.checks if c.kind == "sidecar"] == sorted(ids)
     assert {c.state for c in report.checks if c.kind == "sidecar"} == {"healthy 200"}
     assert report.rounds == 1
+
+
+def test_aws_should_not_ask_the_sidecar_of_a_stopped_instance(
+    aws: AwsWorld, sidecars: list[Sidecar], target_states: TargetStates
+) -> None:
+    """The inventory's EC2 rule, as discover applies it: a sidecar answers while its instance
+    runs (asking the stopped one's address would fail the lookup below)."""
+    ids, arns = deployment(aws)
+    aws.client("ec2").stop_instances(InstanceIds=[ids[1]])
+    target_states[ids[1]] = ("unused", "Target.InvalidState", "Target is in the stopped state")
+    by_ip = {aws.private_ips(ids)[ids[0]]: sidecars[0].url}
+    with httpx.Client(timeout=2) as http:
+        platform = AwsPlatform(aws.session, arns, url_for=by_ip.__getitem__)
+        report = Verifier(platform, SidecarHealth(http), timeout=0, interval=0.2).run()
+    assert [c.name for c in report.checks if c.kind == "sidecar"] == [ids[0]]
+    assert not report.ok and f"{ids[1]}:5514 unused" in report.reasons()
 
 
 def test_aws_cli_should_print_the_table_and_exit_0_when_serving(
@@ -272,6 +289,24 @@ def test_azure_should_pass_when_the_group_its_containers_and_the_sidecar_run(
     ]
 
 
+def test_azure_should_not_ask_an_unpublished_sidecar_and_say_why(
+    arm: ArmEndpoint, arm_factories: cloud.Factories
+) -> None:
+    arm.fake.add(
+        "stashkit-rg", stashkit_group("inside-only", ip="127.0.0.1", sidecar_published=False)
+    )
+    result = cli(
+        "verify", "azure-aci", "--no-terraform", "--resource-group", "stashkit-rg", *FAST,
+        "--json",
+    )  # fmt: skip
+    assert result.code == 1
+    asked = [(c["name"], c["state"], c["detail"]) for c in result.json()["checks"][3:]]
+    assert asked == [
+        ("inside-only", "not asked", "sidecar not published (publish_sidecar = false)"),
+        ("-", "none", "no sidecars found to ask"),
+    ]
+
+
 def test_azure_should_show_waiting_containers_and_restart_counts(
     arm: ArmEndpoint, arm_factories: cloud.Factories, sidecars: list[Sidecar]
 ) -> None:
@@ -347,7 +382,7 @@ def test_verify_should_read_what_to_check_from_real_terraform_outputs(
     runner = TerraformRunner(find_terraform().path, workdir, stream=False)
     assert runner.init(stream=False).ok
     assert runner.apply(auto_approve=True).ok
-    monkeypatch.setattr(verify_command, "DEPLOYMENTS_DIR", root)
+    monkeypatch.setattr(verify, "DEPLOYMENTS_DIR", root)  # read_terraform_outputs reads it
 
     result = cli("verify", "aws-ec2-single-instance", *FAST)
 

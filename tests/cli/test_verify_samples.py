@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from stashkit.commands.verify import syslog_target
+from stashkit.inventory import SidecarAddress
 from stashkit.replay import Target
-from stashkit.verify import SidecarRef
+from stashkit.verify import syslog_target
 from status_sidecar.catalog import LOG_TYPE_KEYS
 from tests.cli.support import cli, health, sidecar_settings
 from tests.fakes.fake_logstash import FakeLogstash, FakeLogstashServer, LogWriter
@@ -197,11 +197,11 @@ def test_should_refuse_bad_sample_options(argv: list[str], message: str) -> None
         (["--tls"], {"syslog_endpoints": ["nlb.example:5000", "nlb.example:6514"]}, [],
          Target("nlb.example", 6514)),
         ([], {"syslog_endpoints": ["TCP/5000", "UDP/5000"]},
-         [SidecarRef("group", "http://20.1.2.3:3000")], Target("20.1.2.3", 5000)),
-        (["--syslog-port", "5514"], {}, [SidecarRef("i-1", "http://10.1.1.1:3000/")],
+         [SidecarAddress("group", "http://20.1.2.3:3000")], Target("20.1.2.3", 5000)),
+        (["--syslog-port", "5514"], {}, [SidecarAddress("i-1", "http://10.1.1.1:3000/")],
          Target("10.1.1.1", 5514)),
         # Outputs keyed by protocol: the ACI group's DNS name wins over its IP (the fallback).
-        ([], {"syslog_endpoints": ACI_ENDPOINTS}, [SidecarRef("group", "http://20.1.2.3:3000")],
+        ([], {"syslog_endpoints": ACI_ENDPOINTS}, [SidecarAddress("group", "http://20.1.2.3:3000")],
          Target("logs.westeurope.azurecontainer.io", 1514)),
         (["--tcp"], {"syslog_endpoints": ACI_ENDPOINTS}, [], Target("tcp.example", 1514)),
         (["--tls"], {"syslog_endpoints": ACI_ENDPOINTS}, [],
@@ -209,12 +209,12 @@ def test_should_refuse_bad_sample_options(argv: list[str], message: str) -> None
         (["--tls", "--syslog-port", "16514"], {"syslog_endpoints": ACI_ENDPOINTS}, [],
          Target("logs.westeurope.azurecontainer.io", 16514)),
         # No state (or not applied yet): the container group's address from the sidecar.
-        (["--tls"], {"syslog_endpoints": {}}, [SidecarRef("group", "http://20.1.2.3:3000")],
+        (["--tls"], {"syslog_endpoints": {}}, [SidecarAddress("group", "http://20.1.2.3:3000")],
          Target("20.1.2.3", 6514)),
     ],
 )  # fmt: skip
 def test_should_find_the_syslog_endpoint(
-    flags: list[str], outputs: dict[str, object], sidecars: list[SidecarRef], expected: Target
+    flags: list[str], outputs: dict[str, object], sidecars: list[SidecarAddress], expected: Target
 ) -> None:
     from stashkit.cli import build_parser
 
@@ -229,7 +229,7 @@ def test_should_refuse_tls_when_the_deployment_has_no_tls_endpoint() -> None:
     args = build_parser().parse_args(["verify", "azure-aci", "--send-samples", "--tls"])
     outputs = {"syslog_endpoints": {"tcp": "20.1.2.3:5000", "udp": "20.1.2.3:5000"}}
     with pytest.raises(UsageError, match=r"no tls syslog endpoint .*tcp 20\.1\.2\.3:5000"):
-        syslog_target(args, outputs, [SidecarRef("group", "http://20.1.2.3:3000")])
+        syslog_target(args, outputs, [SidecarAddress("group", "http://20.1.2.3:3000")])
 
 
 def test_should_send_to_the_endpoint_terraform_outputs_give(

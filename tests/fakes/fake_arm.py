@@ -92,6 +92,8 @@ class FakeGroup:
     state: str = "Running"
     provisioning_state: str = "Succeeded"
     tags: dict[str, str] = field(default_factory=dict)
+    fqdn: str | None = None
+    """The DNS name of a public group with a ``dnsNameLabel``."""
 
     def document(self, subscription: str, resource_group: str, *, with_view: bool) -> Any:
         ports = [{"port": p, "protocol": "TCP"} for c in self.containers for p in c.ports]
@@ -102,8 +104,11 @@ class FakeGroup:
             "restartPolicy": "Always",
             "sku": "Standard",
         }
-        if self.ip is not None:
-            properties["ipAddress"] = {"ports": ports, "type": "Public", "ip": self.ip}
+        if self.ip is not None or self.fqdn is not None:
+            address: dict[str, Any] = {"ports": ports, "type": "Public"}
+            address.update({"ip": self.ip} if self.ip is not None else {})
+            address.update({"fqdn": self.fqdn} if self.fqdn is not None else {})
+            properties["ipAddress"] = address
         if with_view:
             properties["instanceView"] = {"state": self.state, "events": []}
         else:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from stashkit.discover import labels_for
+from stashkit.inventory import labels_for
 from tests.observability.support import (
     DASHBOARD_FILE,
     RULES_FILE,

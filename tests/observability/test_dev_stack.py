@@ -29,8 +29,7 @@ import yaml
 
 from stashkit.cli import build_parser, parse
 from stashkit.config import DEFAULT_LOGSTASH_VERSION, parse_config, stock_image
-from stashkit.discover import labels_for
-from stashkit.file_sd import Target, read_file_sd, render_file_sd
+from stashkit.inventory import SidecarAddress, labels_for, read_file_sd, render_file_sd
 from stashkit.render import Renderer, logstash_environment
 from status_sidecar.catalog import STOCK_LOGSTASH_IMAGE, default_catalog
 from status_sidecar.cli import _parser as sidecar_parser
@@ -310,7 +309,7 @@ def test_the_pipeline_should_be_what_stashkit_render_makes() -> None:
 def test_the_targets_file_should_be_what_stashkit_discover_writes() -> None:
     path = DEV / "prometheus" / "targets" / "stashkit.json"
     targets = read_file_sd(path)
-    expected = [Target.of("sidecar:3000", labels_for("stashkit", "dev", "local"))]
+    expected = [SidecarAddress.at("sidecar:3000", labels_for("stashkit", "dev", "local"))]
     assert targets == expected
     assert path.read_text() == render_file_sd(expected)
 

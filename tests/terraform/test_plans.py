@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from stashkit.commands.verify import syslog_target
 from stashkit.replay import Target
+from stashkit.verify import syslog_target
 
 from . import tfbin
 from .conftest import REPO

@@ -10,9 +10,16 @@ from typing import Any
 
 from .. import cloud
 from ..cloud import Backoff, Factories
-from ..discover import AciSource, AsgSource, DiscoveryLoop, Source, describe_sources
+from ..discover import DiscoveryLoop, describe_walkers
 from ..errors import CloudError, UsageError
-from ..kube import DEFAULT_NAMESPACE, DEFAULT_SELECTOR, KubeSource
+from ..inventory import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_SELECTOR,
+    AciWalker,
+    AsgWalker,
+    KubeWalker,
+    Walker,
+)
 from ..stopflag import StopFlag, stop_on_signals
 
 EXAMPLES = """\
@@ -104,7 +111,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--port",
         type=_port,
         default=3000,
-        help="sidecar port (default 3000; on Azure the sidecar container's declared port wins)",
+        help="sidecar port of the instances (default 3000; on Azure the sidecar container's "
+        "declared port, on Kubernetes its port named http)",
     )
     parser.add_argument(
         "--deployment",
@@ -160,15 +168,15 @@ def log_line(message: str) -> None:
     print(f"{stamp} discover: {message}", file=sys.stderr, flush=True)
 
 
-def build_sources(args: argparse.Namespace, factories: Factories) -> list[Source]:
+def build_walkers(args: argparse.Namespace, factories: Factories) -> list[Walker]:
     if not args.aws_asg and not args.azure_resource_group and not args.kubernetes:
         raise UsageError("discover needs --aws-asg NAME, --azure-resource-group RG or --kubernetes")
     if not args.out.parent.is_dir():
         raise UsageError(f"--out {args.out}: directory {args.out.parent} does not exist")
-    sources: list[Source] = []
+    walkers: list[Walker] = []
     for group in args.aws_asg:
-        sources.append(
-            AsgSource(
+        walkers.append(
+            AsgWalker(
                 factories.boto3_session,
                 group,
                 region=args.region,
@@ -180,19 +188,18 @@ def build_sources(args: argparse.Namespace, factories: Factories) -> list[Source
     if args.azure_resource_group:
         subscription = cloud.azure_subscription(args.subscription)
         for resource_group in args.azure_resource_group:
-            sources.append(
-                AciSource(
+            walkers.append(
+                AciWalker(
                     factories.aci_client,
                     subscription,
                     resource_group,
-                    port=args.port,
                     job=args.job,
                     deployment=args.deployment,
                 )
             )
     if args.kubernetes:
-        sources.append(
-            KubeSource(
+        walkers.append(
+            KubeWalker(
                 lambda: factories.kube_client(args.kubeconfig, args.context),
                 args.namespace,
                 args.selector,
@@ -201,22 +208,22 @@ def build_sources(args: argparse.Namespace, factories: Factories) -> list[Source
                 deployment=args.deployment,
             )
         )
-    return sources
+    return walkers
 
 
 def run(args: argparse.Namespace, factories: Factories | None = None) -> int:
     factories = factories or cloud.DEFAULT_FACTORIES
-    sources = build_sources(args, factories)
+    walkers = build_walkers(args, factories)
     flag = StopFlag()
     loop = DiscoveryLoop(
-        sources,
+        walkers,
         args.out,
         interval=args.interval,
         backoff=Backoff(),
         sleep=flag.sleep,
         log=log_line,
     )
-    what = describe_sources(sources)
+    what = describe_walkers(walkers)
     if args.once:
         log_line(f"querying {what} ...")
     else:
@@ -230,9 +237,5 @@ def run(args: argparse.Namespace, factories: Factories | None = None) -> int:
         log_line(f"stopped by {flag.signal_name or 'request'} after {loop.cycles} cycle(s)")
         return 0
     if args.once and not report.ok:
-        problems = [
-            *report.failures.values(),
-            *([report.write_error] if report.write_error else []),
-        ]
-        raise CloudError(f"discover failed: {'; '.join(problems)}")
+        raise CloudError(f"discover failed: {report.problems()}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -12,22 +13,19 @@ from typing import Any
 
 from .. import cloud
 from ..cloud import Factories
-from ..errors import FleetUnhealthy, UsageError
-from ..file_sd import read_file_sd
+from ..errors import UsageError
 from ..fleet import (
-    Endpoint,
     FleetMonitor,
     FleetRow,
     FleetTotals,
-    endpoints_from_targets,
-    endpoints_from_urls,
     fleet_json,
-    refusals,
+    fleet_sidecars,
     render_fleet,
+    render_refresh,
+    require_serving,
 )
 from ..progress import Progress
 from ..sidecar_auth import TOKEN_FILE_ENV, authorize, load_token
-from ..textui import CLEAR_HOME
 
 EXAMPLES = """\
 examples:
@@ -105,62 +103,49 @@ def run(args: argparse.Namespace, factories: Factories | None = None) -> int:
     factories = factories or cloud.DEFAULT_FACTORIES
     if args.interval <= 0 or args.timeout <= 0:
         raise UsageError("--interval and --timeout must be more than 0")
-
-    def endpoints() -> list[Endpoint]:
-        if args.targets is not None:
-            found = endpoints_from_targets(read_file_sd(args.targets))
-        else:
-            found = endpoints_from_urls(args.url)
-        if not found:
-            raise UsageError("no sidecars to ask (the targets file lists none)")
-        return found
-
-    endpoints()  # a bad --targets file fails before anything else happens
+    sidecars = functools.partial(fleet_sidecars, args.targets, args.url or ())
+    sidecars()  # a bad --targets file fails before anything else happens
     token = load_token(args.token_file)
     monitor = FleetMonitor(
-        endpoints, lambda: authorize(factories.async_http_client(args.timeout), token)
+        sidecars, lambda: authorize(factories.async_http_client(args.timeout), token)
     )
-    out = sys.stdout
-
     if args.watch:
-
-        def show(rows: list[FleetRow], totals: FleetTotals) -> None:
-            if args.json:
-                out.write(json.dumps(fleet_json(rows, totals), sort_keys=True) + "\n")
-            else:
-                stamp = datetime.now().strftime("%H:%M:%S")
-                out.write(
-                    CLEAR_HOME
-                    + render_fleet(rows, totals)
-                    + f"\nupdated {stamp}, every {args.interval:g} s; Ctrl-C quits\n"
-                )
-            out.flush()
-
-        try:
-            monitor.watch(show, interval=args.interval)
-        except BrokenPipeError:  # `stashkit fleet --watch --json | head -n 3`
-            _silence_stdout()
-        return 0
-
-    status = Progress(sys.stderr, prefix="", enabled=sys.stderr.isatty())
-    status.update(f"fleet: asking {len(endpoints())} sidecar(s) (timeout {args.timeout:g} s) ...")
+        return _watch(monitor, args)
+    progress = Progress(sys.stderr, prefix="", enabled=sys.stderr.isatty())
+    progress.update(f"fleet: asking {len(sidecars())} sidecar(s) (timeout {args.timeout:g} s) ...")
     try:
         rows, totals = monitor.once()
     finally:
-        status.done()
+        progress.done()
+    if args.json:
+        _write(json.dumps(fleet_json(rows, totals), indent=2, sort_keys=True) + "\n")
+    else:
+        _write(render_fleet(rows, totals))
+    require_serving(rows, totals)
+    return 0
+
+
+def _watch(monitor: FleetMonitor, args: argparse.Namespace) -> int:
+    def show(rows: list[FleetRow], totals: FleetTotals) -> None:
+        now = datetime.now().strftime("%H:%M:%S")
+        sys.stdout.write(
+            render_refresh(rows, totals, as_json=args.json, interval=args.interval, now=now)
+        )
+        sys.stdout.flush()
+
     try:
-        if args.json:
-            out.write(json.dumps(fleet_json(rows, totals), indent=2, sort_keys=True) + "\n")
-        else:
-            out.write(render_fleet(rows, totals))
-        out.flush()
+        monitor.watch(show, interval=args.interval)
+    except BrokenPipeError:  # `stashkit fleet --watch --json | head -n 3`
+        _silence_stdout()
+    return 0
+
+
+def _write(text: str) -> None:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
-    if not totals.all_serving:
-        refused = refusals(rows)
-        more = f" ({refused[0]})" if refused else ""
-        raise FleetUnhealthy(f"fleet: {totals.summary()}{more}")
-    return 0
 
 
 def _silence_stdout() -> None:
