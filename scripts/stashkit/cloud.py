@@ -2,7 +2,7 @@
 
 Commands never build clients themselves: they receive a :class:`Factories` (the production one
 is :data:`DEFAULT_FACTORIES`), so tests pass moto-backed sessions, an Azure client pointed at a
-local fake ARM endpoint, or httpx clients with their own transports.
+local fake ARM endpoint, a fake Azure credential, or httpx clients with their own transports.
 
 There is one retry layer, this one: boto3 clients are made with ``max_attempts=1``, Azure
 clients with ``retry_total=0`` and the Kubernetes client with its urllib3 retries off, and
@@ -38,7 +38,9 @@ from .errors import CloudError, StashkitError, Stopped, UsageError
 
 if TYPE_CHECKING:
     import boto3
+    from azure.core.credentials import TokenCredential
     from azure.mgmt.containerinstance import ContainerInstanceManagementClient
+    from mypy_boto3_ecr import ECRClient
 
 __all__ = [
     "DEFAULT_FACTORIES",
@@ -371,6 +373,33 @@ def kube_client(kubeconfig: Path | None = None, context: str | None = None) -> A
     return client.ApiClient(configuration)
 
 
+def ecr_client(region: str | None) -> ECRClient:
+    """A boto3 ECR client for ``region`` (``None``: ``AWS_REGION``, else boto3's own chain:
+    ``AWS_DEFAULT_REGION``, the profile's region)."""
+    import boto3
+
+    chosen = region or os.environ.get("AWS_REGION") or None
+    return boto3.session.Session(region_name=chosen).client("ecr")
+
+
+def azure_credential() -> TokenCredential:
+    """``DefaultAzureCredential``: environment, managed identity, Azure CLI login, ..."""
+    from azure.identity import DefaultAzureCredential
+
+    credential: TokenCredential = DefaultAzureCredential()
+    return credential
+
+
+def registry_http_client() -> httpx.Client:
+    """For a registry's token exchange (ACR's ``/oauth2/exchange``)."""
+    return httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+
+
+def environment() -> Mapping[str, str]:
+    """A copy of this process's environment (what build-push's docker and registries read)."""
+    return dict(os.environ)
+
+
 def http_client(timeout: float) -> httpx.Client:
     return httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False)
 
@@ -388,6 +417,10 @@ class Factories:
     kube_client: Callable[[Path | None, str | None], Any] = kube_client
     http_client: Callable[[float], httpx.Client] = http_client
     async_http_client: Callable[[float], httpx.AsyncClient] = async_http_client
+    ecr_client: Callable[[str | None], ECRClient] = ecr_client
+    azure_credential: Callable[[], TokenCredential] = azure_credential
+    registry_http_client: Callable[[], httpx.Client] = registry_http_client
+    environ: Callable[[], Mapping[str, str]] = environment
 
 
 DEFAULT_FACTORIES = Factories()

@@ -44,9 +44,6 @@ __all__ = [
     "GhcrRegistry",
     "Login",
     "Registry",
-    "default_azure_credential",
-    "default_ecr_client",
-    "default_http_client",
 ]
 
 REGISTRIES: tuple[str, ...] = ("ecr", "acr", "ghcr")
@@ -90,17 +87,6 @@ def _first_line(text: object) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def default_ecr_client(region: str | None) -> ECRClient:
-    """A boto3 ECR client for ``region`` (``None``: ``AWS_REGION``, else boto3's own chain:
-    ``AWS_DEFAULT_REGION``, the profile's region)."""
-    import os
-
-    import boto3
-
-    chosen = region or os.environ.get("AWS_REGION") or None
-    return boto3.session.Session(region_name=chosen).client("ecr")
-
-
 def _aws_error(exc: Exception, action: str) -> StashkitError:
     """One line for a boto3 failure (never a traceback)."""
     from botocore.exceptions import (
@@ -132,7 +118,7 @@ class EcrRegistry:
     def __init__(
         self,
         region: str | None,
-        client_factory: Callable[[str | None], ECRClient] = default_ecr_client,
+        client_factory: Callable[[str | None], ECRClient],
     ) -> None:
         self.region = region
         self.client_factory = client_factory
@@ -202,17 +188,6 @@ def _decode_ecr_token(token: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------------------------
 
 
-def default_azure_credential() -> TokenCredential:
-    from azure.identity import DefaultAzureCredential
-
-    credential: TokenCredential = DefaultAzureCredential()
-    return credential
-
-
-def default_http_client() -> httpx.Client:
-    return httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
-
-
 def _secret_from_env(environ: Mapping[str, str], name: str) -> str | None:
     """``<name>_FILE``'s content, else ``<name>``, else None."""
     file_name = environ.get(f"{name}_FILE")
@@ -247,8 +222,8 @@ class AcrRegistry:
         server: str,
         *,
         environ: Mapping[str, str],
-        credential_factory: Callable[[], TokenCredential] = default_azure_credential,
-        http_factory: Callable[[], httpx.Client] = default_http_client,
+        credential_factory: Callable[[], TokenCredential],
+        http_factory: Callable[[], httpx.Client],
     ) -> None:
         self.server = acr_server(server)
         self.environ = environ

@@ -33,6 +33,7 @@ from typing import Protocol
 from status_sidecar.catalog import LOG_TYPE_KEYS
 
 from .errors import ReplayError, UsageError
+from .textui import format_duration, format_number, table
 
 __all__ = [
     "MAX_UDP_PAYLOAD",
@@ -51,6 +52,7 @@ __all__ = [
     "parse_target",
     "read_messages",
     "refresh_timestamps",
+    "render_summary",
     "sample_types",
 ]
 
@@ -512,3 +514,21 @@ def _progress_text(summary: ReplaySummary, elapsed: float) -> str:
     rate = summary.total / elapsed if elapsed > 0 else 0.0
     failed = f", {summary.failed} failed" if summary.failed else ""
     return f"replay: {summary.total} sent ({rate:.1f}/s){failed}"
+
+
+def render_summary(summary: ReplaySummary, where: str) -> str:
+    rows = [[key, format_number(count)] for key, count in summary.sent.items()]
+    text = table(
+        ["log type", "sent"],
+        rows,
+        right=[1],
+        footer=[["total", format_number(summary.total)]],
+    )
+    stopped = " (stopped)" if summary.stopped else ""
+    text += (
+        f"\n{summary.total} message(s), {format_number(summary.bytes_sent)} bytes to {where} in "
+        f"{format_duration(summary.elapsed_s)} ({summary.rate:.1f}/s){stopped}"
+    )
+    if summary.failed:
+        text += f"; {summary.failed} failed"
+    return text + "\n"

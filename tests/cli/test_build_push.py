@@ -5,6 +5,7 @@ exchange, GHCR tokens from a file or the environment."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -22,7 +23,7 @@ from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
 from moto import mock_aws
 
-from stashkit import cli
+from stashkit import cli, cloud
 from stashkit.build_push import PLUGIN_VERSIONS
 from stashkit.commands import build_push
 from stashkit.config import DEFAULT_LOGSTASH_VERSION, parse_config
@@ -98,15 +99,13 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
         "FAKE_DOCKER_LOG": str(tmp_path / "docker-calls.jsonl"),
     }
     state = World(tmp_path, environ, Path(environ["FAKE_DOCKER_LOG"]))
-    monkeypatch.setattr(
-        build_push,
-        "FACTORIES",
-        build_push.Factories(
-            azure_credential=lambda: state.credential,
-            http_client=state.http_client,
-            environ=lambda: state.environ,
-        ),
+    factories = dataclasses.replace(
+        cloud.DEFAULT_FACTORIES,
+        azure_credential=lambda: state.credential,
+        registry_http_client=state.http_client,
+        environ=lambda: state.environ,
     )
+    monkeypatch.setattr(cloud, "DEFAULT_FACTORIES", factories)
     # boto3 reads the process environment: dummy credentials, a region, no endpoint override.
     for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(key, raising=False)

@@ -1,8 +1,8 @@
 """``stashkit build-push``: build the sidecar (or a Logstash-with-plugins) image and push it.
 
 The command is thin: it builds a :class:`~stashkit.registries.Registry` and a
-:class:`~stashkit.docker_cli.DockerCli` from :data:`FACTORIES` (tests replace it with moto-backed
-clients, a fake Azure credential and an httpx mock transport) and runs
+:class:`~stashkit.docker_cli.DockerCli` from the factories (``cloud.DEFAULT_FACTORIES``; tests
+pass moto-backed clients, a fake Azure credential and an httpx mock transport) and runs
 :class:`~stashkit.build_push.BuildPush`.
 """
 
@@ -10,36 +10,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import textwrap
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import httpx
-
+from .. import cloud
 from ..build_push import DEFAULT_PLATFORM, BuildPush, BuildPushRequest, image_names
+from ..cloud import Factories
 from ..config import DEFAULT_LOGSTASH_VERSION
 from ..docker_cli import DockerCli
 from ..errors import UsageError
 from ..progress import Progress
-from ..registries import (
-    REGISTRIES,
-    AcrRegistry,
-    EcrRegistry,
-    GhcrRegistry,
-    Registry,
-    default_azure_credential,
-    default_ecr_client,
-    default_http_client,
-)
+from ..registries import REGISTRIES, AcrRegistry, EcrRegistry, GhcrRegistry, Registry
 from ..render import REPO_ROOT
-
-if TYPE_CHECKING:
-    from azure.core.credentials import TokenCredential
-    from mypy_boto3_ecr import ECRClient
 
 _EXAMPLES = """\
 examples:
@@ -65,19 +50,6 @@ credentials:
   GHCR  --token-file FILE or GHCR_TOKEN; --username, GHCR_USERNAME or GITHUB_ACTOR
   Passwords reach `docker login` on its stdin (--password-stdin), never its command line.
 """
-
-
-@dataclass(frozen=True)
-class Factories:
-    """Where build-push gets its clients; tests replace :data:`FACTORIES`."""
-
-    ecr_client: Callable[[str | None], ECRClient] = default_ecr_client
-    azure_credential: Callable[[], TokenCredential] = default_azure_credential
-    http_client: Callable[[], httpx.Client] = default_http_client
-    environ: Callable[[], Mapping[str, str]] = lambda: dict(os.environ)
-
-
-FACTORIES = Factories()
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -172,13 +144,13 @@ def make_registry(
             args.server,
             environ=environ,
             credential_factory=factories.azure_credential,
-            http_factory=factories.http_client,
+            http_factory=factories.registry_http_client,
         )
     return GhcrRegistry(environ=environ, token_file=args.token_file, username=args.username)
 
 
-def run(args: argparse.Namespace) -> int:
-    factories = FACTORIES
+def run(args: argparse.Namespace, factories: Factories | None = None) -> int:
+    factories = factories or cloud.DEFAULT_FACTORIES
     environ = factories.environ()
     registry = make_registry(args, factories, environ)
     docker = DockerCli(sys.stderr, environ=environ)

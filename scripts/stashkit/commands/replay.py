@@ -13,16 +13,15 @@ from ..progress import Progress
 from ..replay import (
     Message,
     Replayer,
-    ReplaySummary,
     Transport,
     load_file,
     load_samples,
     make_transport,
     parse_target,
+    render_summary,
     sample_types,
 )
 from ..stopflag import StopFlag, stop_on_signals
-from ..textui import format_duration, format_number, table
 
 EXAMPLES = """\
 examples:
@@ -152,22 +151,4 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def render_summary(summary: ReplaySummary, where: str) -> str:
-    rows = [[key, format_number(count)] for key, count in summary.sent.items()]
-    text = table(
-        ["log type", "sent"],
-        rows,
-        right=[1],
-        footer=[["total", format_number(summary.total)]],
-    )
-    stopped = " (stopped)" if summary.stopped else ""
-    text += (
-        f"\n{summary.total} message(s), {format_number(summary.bytes_sent)} bytes to {where} in "
-        f"{format_duration(summary.elapsed_s)} ({summary.rate:.1f}/s){stopped}"
-    )
-    if summary.failed:
-        text += f"; {summary.failed} failed"
-    return text + "\n"
-
-
-__all__ = ["build_transport", "register", "render_summary", "run"]
+__all__ = ["build_transport", "register", "run"]
