@@ -39,6 +39,7 @@ import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from status_sidecar.catalog import STOCK_LOGSTASH_IMAGE, Catalog, OutputType, default_catalog
 
@@ -259,14 +260,21 @@ def _check_port(name: str, value: int, fail: _Fail) -> int:
     return value
 
 
+def _table(raw: object, name: str, known: frozenset[str], fail: _Fail) -> dict[str, Any]:
+    """The ``[name]`` table: a table, with only ``known`` keys."""
+    if not isinstance(raw, dict):
+        raise fail(f"{name} must be a table, not {_kind(raw)}")
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        listed = ", ".join(sorted(known))
+        raise fail(f"unknown setting '{name}.{unknown[0]}' (known: {listed})")
+    return raw
+
+
 def _tls(raw: object, fail: _Fail) -> TlsConfig:
     if raw is None:
         return TlsConfig()
-    if not isinstance(raw, dict):
-        raise fail(f"syslog_tls must be a table, not {_kind(raw)}")
-    unknown = sorted(set(raw) - _TLS_KEYS)
-    if unknown:
-        raise fail(f"unknown setting 'syslog_tls.{unknown[0]}'")
+    raw = _table(raw, "syslog_tls", _TLS_KEYS, fail)
     flags: dict[str, bool] = {}
     for key in ("enabled", "client_auth"):
         value = raw.get(key, False)
@@ -280,12 +288,7 @@ def _tls(raw: object, fail: _Fail) -> TlsConfig:
 def _kubernetes(raw: object, fail: _Fail) -> KubernetesConfig:
     if raw is None:
         return KubernetesConfig()
-    if not isinstance(raw, dict):
-        raise fail(f"kubernetes must be a table, not {_kind(raw)}")
-    unknown = sorted(set(raw) - _KUBERNETES_KEYS)
-    if unknown:
-        known = ", ".join(sorted(_KUBERNETES_KEYS))
-        raise fail(f"unknown setting 'kubernetes.{unknown[0]}' (known: {known})")
+    raw = _table(raw, "kubernetes", _KUBERNETES_KEYS, fail)
     cidrs = raw.get("syslog_source_cidrs", [])
     if not isinstance(cidrs, list) or not all(isinstance(c, str) for c in cidrs):
         raise fail("kubernetes.syslog_source_cidrs must be an array of CIDR strings")

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..deploy import Deployer, DeployOptions, parse_var
 from ..render import DEPLOYMENTS, DEPLOYMENTS_DIR
+from . import add_command
 
 _SUMMARY = {
     "plan": "render (with --config), then terraform init and plan",
@@ -56,9 +57,10 @@ terraform:
 
 def register_action(subparsers: argparse._SubParsersAction[Any], action: str) -> None:
     interactive = action != "plan"
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         action,
-        help=_SUMMARY[action],
+        summary=_SUMMARY[action],
         description=textwrap.fill(
             f"{_SUMMARY[action].capitalize()} in deployments/<deployment>."
             + (
@@ -70,8 +72,7 @@ def register_action(subparsers: argparse._SubParsersAction[Any], action: str) ->
             ),
             width=79,
         ),
-        epilog=_EXAMPLES[action] + "\n" + _SECRETS,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        examples=_EXAMPLES[action] + "\n" + _SECRETS,
     )
     parser.add_argument(
         "deployment",

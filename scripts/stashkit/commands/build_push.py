@@ -25,6 +25,7 @@ from ..errors import UsageError
 from ..progress import Progress
 from ..registries import REGISTRIES, AcrRegistry, EcrRegistry, GhcrRegistry, Registry
 from ..render import REPO_ROOT
+from . import add_command
 
 _EXAMPLES = """\
 examples:
@@ -53,17 +54,17 @@ credentials:
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "build-push",
-        help="build the sidecar or a Logstash image with docker and push it to ECR, ACR or GHCR",
+        summary="build the sidecar or a Logstash image with docker and push it to ECR, ACR or GHCR",
         description=textwrap.fill(
             "Build sidecar/Dockerfile (or templates/logstash/Dockerfile with the plugins an "
             "output type needs) with the docker CLI, log in to the registry, push TAG (and "
             "sha-<git short SHA> with --also-tag-sha) and print the pushed reference of TAG.",
             width=79,
         ),
-        epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        examples=_EXAMPLES,
     )
     parser.add_argument("--registry", required=True, choices=REGISTRIES)
     parser.add_argument(

@@ -12,15 +12,17 @@ from .. import cloud
 from ..cloud import Backoff, Factories
 from ..discover import DiscoveryLoop, describe_walkers
 from ..errors import CloudError, UsageError
-from ..inventory import (
-    DEFAULT_NAMESPACE,
-    DEFAULT_SELECTOR,
-    AciWalker,
-    AsgWalker,
-    KubeWalker,
-    Walker,
-)
+from ..inventory import AciWalker, AsgWalker, KubeWalker, Walker
 from ..stopflag import StopFlag, stop_on_signals
+from . import add_command
+from ._options import (
+    add_kubernetes,
+    add_region,
+    add_seconds,
+    add_subscription,
+    port,
+    positive,
+)
 
 EXAMPLES = """\
 examples:
@@ -58,17 +60,17 @@ kubelogin work), else the pod's service account (it needs get/list on pods).
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "discover",
-        help="write a Prometheus file_sd file of every running sidecar (AWS, Azure, Kubernetes)",
+        summary="write a Prometheus file_sd file of every running sidecar (AWS, Azure, Kubernetes)",
         description=(
             "Find every running sidecar (the private IPs of an Auto Scaling group's instances, "
             "the container groups of an Azure resource group, or the pods of a Kubernetes "
             "namespace) and write them to a "
             "Prometheus file_sd JSON file, every --interval seconds or --once."
         ),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        examples=EXAMPLES,
     )
     where = parser.add_argument_group("where to look (at least one; each may be repeated)")
     where.add_argument(
@@ -78,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         metavar="NAME",
         help="an Auto Scaling group (deployments/aws-ec2-autoscale output autoscaling_group_name)",
     )
-    where.add_argument("--region", metavar="R", help="AWS region (default: AWS_REGION / profile)")
+    add_region(where)
     where.add_argument(
         "--azure-resource-group",
         action="append",
@@ -86,30 +88,22 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         metavar="RG",
         help="an Azure resource group holding container groups (output resource_group_name)",
     )
-    where.add_argument(
-        "--subscription", metavar="S", help="Azure subscription id (default: AZURE_SUBSCRIPTION_ID)"
-    )
+    add_subscription(where)
     kube = parser.add_argument_group("Kubernetes")
     kube.add_argument(
         "--kubernetes",
         action="store_true",
         help="the pods of --namespace matching --selector (deployments/kubernetes)",
     )
-    add_kubernetes_arguments(kube)
+    add_kubernetes(kube)
     parser.add_argument(
         "--out", required=True, type=Path, metavar="FILE", help="the file_sd JSON file to write"
     )
-    parser.add_argument(
-        "--interval",
-        type=_positive,
-        default=30.0,
-        metavar="SECONDS",
-        help="seconds between cycles (default 30)",
-    )
+    add_seconds(parser, "--interval", 30.0, "seconds between cycles", kind=positive)
     parser.add_argument("--once", action="store_true", help="one cycle, then exit (1 if it failed)")
     parser.add_argument(
         "--port",
-        type=_port,
+        type=port,
         default=3000,
         help="sidecar port of the instances (default 3000; on Azure the sidecar container's "
         "declared port, on Kubernetes its port named http)",
@@ -122,45 +116,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument("--job", default="stashkit", help="the job label (default stashkit)")
     parser.set_defaults(handler=run)
-
-
-def add_kubernetes_arguments(group: argparse._ArgumentGroup) -> None:
-    """--namespace, --selector, --kubeconfig, --context (discover and verify share them)."""
-    group.add_argument(
-        "--namespace",
-        default=DEFAULT_NAMESPACE,
-        metavar="NS",
-        help=f"the namespace of the pods (default {DEFAULT_NAMESPACE}, as the overlays)",
-    )
-    group.add_argument(
-        "--selector",
-        default=DEFAULT_SELECTOR,
-        metavar="LABELS",
-        help=f"label selector of the Logstash pods (default {DEFAULT_SELECTOR})",
-    )
-    group.add_argument(
-        "--kubeconfig",
-        type=Path,
-        metavar="FILE",
-        help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config, else in-cluster)",
-    )
-    group.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current)")
-
-
-def _positive(raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{raw!r} must be more than 0")
-    return value
-
-
-def _port(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a port (1-65535)")
-    return int(raw)
 
 
 def log_line(message: str) -> None:

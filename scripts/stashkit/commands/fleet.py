@@ -25,7 +25,9 @@ from ..fleet import (
     require_serving,
 )
 from ..progress import Progress
-from ..sidecar_auth import TOKEN_FILE_ENV, authorize, load_token
+from ..sidecar_auth import authorize, load_token
+from . import add_command
+from ._options import add_seconds, add_token_file
 
 EXAMPLES = """\
 examples:
@@ -49,15 +51,15 @@ sidecar answers healthy or degraded, else 1.
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "fleet",
-        help="one table of every sidecar's health, throughput, queue, heap and failures",
+        summary="one table of every sidecar's health, throughput, queue, heap and failures",
         description=(
             "Fetch /api/stats from every sidecar at once and print one table with a totals row: "
             "the fleet-wide view a single instance's dashboard cannot give."
         ),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        examples=EXAMPLES,
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument(
@@ -73,29 +75,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="a sidecar base URL, e.g. http://10.0.1.5:3000 (repeat for more)",
     )
     parser.add_argument("--watch", action="store_true", help="refresh in place until Ctrl-C")
-    parser.add_argument(
-        "--interval",
-        type=float,
-        default=5.0,
-        metavar="SECONDS",
-        help="seconds between refreshes with --watch (default 5)",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=3.0,
-        metavar="SECONDS",
-        help="per-sidecar request timeout (default 3)",
-    )
+    add_seconds(parser, "--interval", 5.0, "seconds between refreshes with --watch")
+    add_seconds(parser, "--timeout", 3.0, "per-sidecar request timeout")
     parser.add_argument(
         "--json", action="store_true", help="JSON (one document per refresh with --watch)"
     )
-    parser.add_argument(
-        "--token-file",
-        type=Path,
-        metavar="FILE",
-        help=f"the sidecar token (default: the file ${TOKEN_FILE_ENV} names)",
-    )
+    add_token_file(parser)
     parser.set_defaults(handler=run)
 
 

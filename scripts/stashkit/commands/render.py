@@ -9,14 +9,16 @@ from typing import Any
 from ..config import load_config
 from ..render import DEPLOYMENTS, TFVARS_FILE, render_deployment
 from ..render_kube import KUBERNETES, render_kubernetes
+from . import add_command
 
 TARGETS = (*DEPLOYMENTS, KUBERNETES)
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "render",
-        help="render the pipeline and container script, write stashkit.auto.tfvars.json",
+        summary="render the pipeline and container script, write stashkit.auto.tfvars.json",
         description=(
             "Validate the deployment config and render the Logstash pipeline and the container "
             "script into deployments/<name>/.rendered/ (or --output-dir), and write "

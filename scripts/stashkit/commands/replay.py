@@ -22,6 +22,7 @@ from ..replay import (
     sample_types,
 )
 from ..stopflag import StopFlag, stop_on_signals
+from . import add_command
 
 EXAMPLES = """\
 examples:
@@ -45,16 +46,16 @@ the bytes unchanged. Ctrl-C stops and prints the summary. Exit status 1 when a s
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "replay",
-        help="send sample or captured syslog messages to a syslog listener (UDP, TCP, TLS)",
+        summary="send sample or captured syslog messages to a syslog listener (UDP, TCP, TLS)",
         description=(
             "Send syslog messages (a file, or the samples shipped for each log type) to "
             "HOST:PORT over UDP, TCP or TLS, with timestamps refreshed to now, paced by --rate, "
             "with progress and a summary per log type."
         ),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        examples=EXAMPLES,
     )
     parser.add_argument("file", nargs="?", type=Path, metavar="FILE", help="messages, one a line")
     parser.add_argument(

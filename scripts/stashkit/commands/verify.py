@@ -14,10 +14,16 @@ from ..progress import Progress
 from ..render import DEPLOYMENTS
 from ..render_kube import KUBERNETES
 from ..replay import parse_target
-from ..sidecar_auth import TOKEN_FILE_ENV
 from ..verify import OutputsReader, read_terraform_outputs, render_result, verify_deployment
 from ..verify_checks import DEFAULT_SERVICE
-from .discover import add_kubernetes_arguments
+from . import add_command
+from ._options import (
+    add_kubernetes,
+    add_region,
+    add_seconds,
+    add_subscription,
+    add_token_file,
+)
 
 TARGETS = (*DEPLOYMENTS, KUBERNETES)
 
@@ -64,45 +70,27 @@ error.
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "verify",
-        help="wait until a deployment is really serving (target health, containers, sidecars)",
+        summary="wait until a deployment is really serving (target health, containers, sidecars)",
         description=(
             "Wait until the deployment is really serving: NLB target health and every "
             "instance's sidecar /api/health on AWS; container group, containers and sidecar "
             "on Azure. Prints a table of every check."
         ),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        examples=EXAMPLES,
     )
     parser.add_argument(
         "deployment", choices=TARGETS, metavar="DEPLOYMENT", help=", ".join(TARGETS)
     )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=600.0,
-        metavar="SECONDS",
-        help="give up after this long (default 600)",
-    )
-    parser.add_argument(
-        "--interval",
-        type=float,
-        default=5.0,
-        metavar="SECONDS",
-        help="seconds between rounds of checks (default 5)",
-    )
+    add_seconds(parser, "--timeout", 600.0, "give up after this long")
+    add_seconds(parser, "--interval", 5.0, "seconds between rounds of checks")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument(
         "--port", type=int, default=3000, help="sidecar port on each instance (default 3000)"
     )
-    parser.add_argument(
-        "--http-timeout",
-        type=float,
-        default=3.0,
-        metavar="SECONDS",
-        help="timeout of each /api/health request (default 3)",
-    )
+    add_seconds(parser, "--http-timeout", 3.0, "timeout of each /api/health request")
     parser.add_argument(
         "--sidecar-url",
         action="append",
@@ -110,20 +98,14 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         metavar="URL",
         help="ask this sidecar instead of the ones found (repeat for more)",
     )
-    parser.add_argument(
-        "--token-file",
-        type=Path,
-        metavar="FILE",
-        help=f"the sidecar token, sent to every sidecar (default: the file ${TOKEN_FILE_ENV} "
-        "names)",
-    )
+    add_token_file(parser)
     parser.add_argument(
         "--no-terraform",
         action="store_true",
         help="do not read `terraform output`; use only the flags",
     )
     aws = parser.add_argument_group("AWS")
-    aws.add_argument("--region", metavar="R", help="AWS region (default: AWS_REGION / profile)")
+    add_region(aws)
     aws.add_argument(
         "--target-group-arn",
         action="append",
@@ -138,9 +120,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     azure = parser.add_argument_group("Azure")
     azure.add_argument("--resource-group", metavar="RG", help="the deployment's resource group")
-    azure.add_argument(
-        "--subscription", metavar="S", help="Azure subscription id (default: AZURE_SUBSCRIPTION_ID)"
-    )
+    add_subscription(azure)
     azure.add_argument(
         "--container-group",
         action="append",
@@ -149,7 +129,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="check only this container group (default: every one in the resource group)",
     )
     kube = parser.add_argument_group("Kubernetes")
-    add_kubernetes_arguments(kube)
+    add_kubernetes(kube)
     kube.add_argument(
         "--service",
         default=DEFAULT_SERVICE,
@@ -184,13 +164,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     samples.add_argument(
         "--samples-per-type", type=int, default=3, metavar="N", help="messages per type (3)"
     )
-    samples.add_argument(
-        "--samples-timeout",
-        type=float,
-        default=120.0,
-        metavar="SECONDS",
-        help="how long to wait for the counters (default 120)",
-    )
+    add_seconds(samples, "--samples-timeout", 120.0, "how long to wait for the counters")
     samples.add_argument("--tcp", action="store_true", help="send over TCP (default UDP)")
     samples.add_argument(
         "--tls", action="store_true", help="send over TLS (the syslog_tls_port listener)"
