@@ -60,6 +60,8 @@ __all__ = [
 
 OutputsReader = Callable[[str], Mapping[str, object]]
 """A deployment's ``terraform output`` values by name (tests pass their own)."""
+Outputs = Callable[[], Mapping[str, object]]
+"""The deployment's outputs, read on first use."""
 
 
 # ---- what the command line asks ---------------------------------------------------------------
@@ -260,9 +262,7 @@ class Where:
     what: str
 
 
-def find_platform(
-    options: WhereOptions, factories: Factories, outputs: Callable[[], Mapping[str, object]]
-) -> Where:
+def find_platform(options: WhereOptions, factories: Factories, outputs: Outputs) -> Where:
     """What to check: from the flags, else ``terraform output``, else (AWS ``--name``) tags."""
     sidecars = [SidecarAddress.from_url(url) for url in options.sidecar_url]
     if options.deployment == KUBERNETES:
@@ -291,10 +291,7 @@ def _kubernetes(
 
 
 def _azure(
-    options: WhereOptions,
-    factories: Factories,
-    outputs: Callable[[], Mapping[str, object]],
-    sidecars: list[SidecarAddress],
+    options: WhereOptions, factories: Factories, outputs: Outputs, sidecars: list[SidecarAddress]
 ) -> Where:
     resource_group = options.resource_group or next(
         iter(_strings(outputs().get("resource_group_name"))), None
@@ -311,10 +308,7 @@ def _azure(
 
 
 def _aws(
-    options: WhereOptions,
-    factories: Factories,
-    outputs: Callable[[], Mapping[str, object]],
-    sidecars: list[SidecarAddress],
+    options: WhereOptions, factories: Factories, outputs: Outputs, sidecars: list[SidecarAddress]
 ) -> Where:
     session = factories.boto3_session(options.region)
     arns = list(options.target_group_arn)

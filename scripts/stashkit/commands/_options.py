@@ -12,6 +12,7 @@ from ..sidecar_auth import TOKEN_FILE_ENV
 __all__ = [
     "add_kubernetes",
     "add_region",
+    "add_repeatable",
     "add_seconds",
     "add_subscription",
     "add_token_file",
@@ -28,6 +29,11 @@ def add_seconds(
     """A duration in seconds; its help says ``what`` it is and its default."""
     help_text = f"{what} (default {default:g})"
     options.add_argument(flag, type=kind, default=default, metavar="SECONDS", help=help_text)
+
+
+def add_repeatable(options: Options, flag: str, metavar: str, what: str) -> None:
+    """An option given once per value (a list, empty by default)."""
+    options.add_argument(flag, action="append", default=[], metavar=metavar, help=what)
 
 
 def add_token_file(options: Options) -> None:

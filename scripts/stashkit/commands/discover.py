@@ -18,6 +18,7 @@ from . import add_command
 from ._options import (
     add_kubernetes,
     add_region,
+    add_repeatable,
     add_seconds,
     add_subscription,
     port,
@@ -73,20 +74,18 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         examples=EXAMPLES,
     )
     where = parser.add_argument_group("where to look (at least one; each may be repeated)")
-    where.add_argument(
+    add_repeatable(
+        where,
         "--aws-asg",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="an Auto Scaling group (deployments/aws-ec2-autoscale output autoscaling_group_name)",
+        "NAME",
+        "an Auto Scaling group (deployments/aws-ec2-autoscale output autoscaling_group_name)",
     )
     add_region(where)
-    where.add_argument(
+    add_repeatable(
+        where,
         "--azure-resource-group",
-        action="append",
-        default=[],
-        metavar="RG",
-        help="an Azure resource group holding container groups (output resource_group_name)",
+        "RG",
+        "an Azure resource group holding container groups (output resource_group_name)",
     )
     add_subscription(where)
     kube = parser.add_argument_group("Kubernetes")

@@ -20,6 +20,7 @@ from . import add_command
 from ._options import (
     add_kubernetes,
     add_region,
+    add_repeatable,
     add_seconds,
     add_subscription,
     add_token_file,
@@ -91,12 +92,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--port", type=int, default=3000, help="sidecar port on each instance (default 3000)"
     )
     add_seconds(parser, "--http-timeout", 3.0, "timeout of each /api/health request")
-    parser.add_argument(
+    add_repeatable(
+        parser,
         "--sidecar-url",
-        action="append",
-        default=[],
-        metavar="URL",
-        help="ask this sidecar instead of the ones found (repeat for more)",
+        "URL",
+        "ask this sidecar instead of the ones found (repeat for more)",
     )
     add_token_file(parser)
     parser.add_argument(
@@ -106,12 +106,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     aws = parser.add_argument_group("AWS")
     add_region(aws)
-    aws.add_argument(
-        "--target-group-arn",
-        action="append",
-        default=[],
-        metavar="ARN",
-        help="an NLB target group to check (repeat for more)",
+    add_repeatable(
+        aws, "--target-group-arn", "ARN", "an NLB target group to check (repeat for more)"
     )
     aws.add_argument(
         "--name",
@@ -121,12 +117,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     azure = parser.add_argument_group("Azure")
     azure.add_argument("--resource-group", metavar="RG", help="the deployment's resource group")
     add_subscription(azure)
-    azure.add_argument(
+    add_repeatable(
+        azure,
         "--container-group",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="check only this container group (default: every one in the resource group)",
+        "NAME",
+        "check only this container group (default: every one in the resource group)",
     )
     kube = parser.add_argument_group("Kubernetes")
     add_kubernetes(kube)
