@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import trustme
 from azure.core.credentials import AccessToken
 from azure.mgmt.containerinstance import ContainerInstanceManagementClient
 from starlette.applications import Starlette
@@ -36,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.support.servers import free_port
+from tests.support.servers import serve_https
 
 API_VERSION = "2023-05-01"
 PROVIDER = "Microsoft.ContainerInstance/containerGroups"
@@ -285,35 +284,5 @@ def client_for(endpoint: ArmEndpoint, subscription: str) -> ContainerInstanceMan
 @contextlib.contextmanager
 def serve_fake_arm(fake: FakeArm, workdir: Path) -> Iterator[ArmEndpoint]:
     """Serve ``fake`` over HTTPS on 127.0.0.1 with a certificate from a test CA."""
-    import uvicorn
-
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    ca_file = workdir / "fake-arm-ca.pem"
-    cert_file = workdir / "fake-arm-cert.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_file))
-    port = free_port()
-    config = uvicorn.Config(
-        fake.app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        ssl_certfile=str(cert_file),
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"fake-arm-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("fake ARM endpoint did not start")
-        time.sleep(0.02)
-    try:
-        yield ArmEndpoint(f"https://127.0.0.1:{port}", ca_file, fake)
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve_https(fake.app, workdir, "fake-arm") as (url, ca_file):
+        yield ArmEndpoint(url, ca_file, fake)

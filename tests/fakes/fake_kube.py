@@ -26,21 +26,19 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import trustme
 import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.support.servers import free_port
+from tests.support.servers import serve_https
 
 TOKEN = "fake-kube-token"
 LABELS = {"app.kubernetes.io/name": "stashkit", "app.kubernetes.io/component": "logstash"}
@@ -364,37 +362,6 @@ def write_kubeconfig(path: Path, url: str, ca_file: Path, *, token: str = TOKEN)
 @contextlib.contextmanager
 def serve_fake_kube(fake: FakeKube, workdir: Path) -> Iterator[KubeEndpoint]:
     """Serve ``fake`` over HTTPS on 127.0.0.1 with a certificate from a test CA."""
-    import uvicorn
-
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    ca_file = workdir / "fake-kube-ca.pem"
-    cert_file = workdir / "fake-kube-cert.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_file))
-    port = free_port()
-    config = uvicorn.Config(
-        fake.app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        ssl_certfile=str(cert_file),
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"fake-kube-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("fake Kubernetes API server did not start")
-        time.sleep(0.02)
-    url = f"https://127.0.0.1:{port}"
-    kubeconfig = write_kubeconfig(workdir / "kubeconfig", url, ca_file)
-    try:
+    with serve_https(fake.app, workdir, "fake-kube") as (url, ca_file):
+        kubeconfig = write_kubeconfig(workdir / "kubeconfig", url, ca_file)
         yield KubeEndpoint(url, ca_file, kubeconfig, fake)
-    finally:
-        server.should_exit = True
-        thread.join(10)

@@ -89,6 +89,21 @@ def serve_in_thread(
         thread.join(10)
 
 
+@contextlib.contextmanager
+def serve_https(app: ASGIApp, workdir: Path, name: str) -> Iterator[tuple[str, Path]]:
+    """Serve ``app`` over HTTPS on 127.0.0.1 with a certificate from a test CA made here;
+    yields the base URL and the CA file a client must trust (fake cloud API servers)."""
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    ca_file, cert_file = workdir / f"{name}-ca.pem", workdir / f"{name}-cert.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_file))
+    with serve_in_thread(app, ssl_certfile=str(cert_file), lifespan="off") as url:
+        yield url, ca_file
+
+
 @dataclass
 class Process:
     popen: subprocess.Popen[bytes]
