@@ -1,4 +1,4 @@
-"""`stashkit build-push` through `stashkit.cli.main`: a recording fake `docker` first on PATH,
+"""`stashkit build-push` through `stashkit.cli.main`: the fake `docker` first on PATH,
 boto3 under moto for ECR, a fake Azure credential and an httpx mock transport for the ACR token
 exchange, GHCR tokens from a file or the environment."""
 
@@ -30,8 +30,7 @@ from stashkit.config import DEFAULT_LOGSTASH_VERSION, parse_config
 from stashkit.errors import RegistryError
 from stashkit.registries import ACR_REFRESH_USERNAME, ARM_SCOPE, _decode_ecr_token
 from status_sidecar.catalog import default_catalog
-
-from . import recording_docker
+from tests.fakes import fake_docker
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
@@ -81,10 +80,10 @@ class World:
 
         return httpx.Client(transport=httpx.MockTransport(handler))
 
-    def calls(self) -> list[dict[str, Any]]:
-        return recording_docker.read_log(self.docker_log)
+    def calls(self) -> list[fake_docker.Call]:
+        return fake_docker.read_log(self.docker_log)
 
-    def call(self, command: str) -> dict[str, Any]:
+    def call(self, command: str) -> fake_docker.Call:
         (found,) = [c for c in self.calls() if c["argv"][0] == command]
         return found
 
@@ -92,13 +91,13 @@ class World:
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
     bin_dir = tmp_path / "bin"
-    recording_docker.install(bin_dir)
+    fake_docker.install(bin_dir)
     environ = {
         "PATH": f"{bin_dir}:/usr/bin:/bin",  # the fake docker shadows the machine's real one
         "HOME": str(tmp_path),
-        "FAKE_DOCKER_LOG": str(tmp_path / "docker-calls.jsonl"),
+        "FAKE_CLI_LOG": str(tmp_path / "docker-calls.jsonl"),
     }
-    state = World(tmp_path, environ, Path(environ["FAKE_DOCKER_LOG"]))
+    state = World(tmp_path, environ, Path(environ["FAKE_CLI_LOG"]))
     factories = dataclasses.replace(
         cloud.DEFAULT_FACTORIES,
         azure_credential=lambda: state.credential,

@@ -34,20 +34,20 @@ SHELLCHECK = shutil.which("shellcheck")
 class Run:
     returncode: int
     stderr: str
-    calls: list[tuple[str, list[str]]]
+    calls: list[fake_docker.Call]
     env_file: Path
     tls_dir: Path
     sidecar_dir: Path
 
     def docker(self, *prefix: str) -> list[list[str]]:
         return [
-            argv
-            for tool, argv in self.calls
-            if tool == "docker" and argv[: len(prefix)] == list(prefix)
+            call["argv"]
+            for call in self.calls
+            if call["tool"] == "docker" and call["argv"][: len(prefix)] == list(prefix)
         ]
 
     def aws(self) -> list[list[str]]:
-        return [argv for tool, argv in self.calls if tool == "aws"]
+        return [call["argv"] for call in self.calls if call["tool"] == "aws"]
 
     def container(self, name: str) -> list[str] | None:
         """The argv of ``docker run`` for the container called ``name`` (None if never run)."""
@@ -156,7 +156,7 @@ def test_should_run_logstash_and_the_sidecar_on_one_network(
     assert run.docker("network", "create") == [["network", "create", "stashkit"]]
     assert ["rm", "-f", "logstash", "status-sidecar"] in run.docker("rm")
     # containers are removed before they are started again
-    names = [argv[0] for _, argv in run.calls if _ == "docker"]
+    names = [argv[0] for argv in run.docker()]
     assert names.index("rm") < names.index("run")
 
     logstash = run.container("logstash")
@@ -511,7 +511,7 @@ def test_should_pass_hostile_settings_verbatim(
         assert json.dumps(secret)[1:-1] not in everything
     assert (run.sidecar_dir / "secrets.env").read_bytes() == run.env_file.read_bytes()
     # nothing else was run: every docker call is one of the expected ones
-    assert [argv[0] for tool, argv in run.calls if tool == "docker"] == [
+    assert [argv[0] for argv in run.docker()] == [
         "network",
         "rm",
         "run",
