@@ -7,19 +7,11 @@ data "aws_vpc" "this" {
 module "decisions" {
   source = "../../modules/stashkit-decisions"
 
+  rendered                  = var.stashkit
   name                      = var.name
   sidecar_token_version     = var.sidecar_token_version
-  output_type               = var.output_type
-  log_profile               = var.log_profile
-  logstash_image            = var.logstash_image
   logstash_secrets          = var.logstash_secrets
-  sidecar_image             = var.sidecar_image
-  sidecar_port              = var.sidecar_port
   sidecar_health_port       = var.sidecar_health_port
-  syslog_port               = var.syslog_port
-  syslog_tls_enabled        = var.syslog_tls_enabled
-  syslog_tls_port           = var.syslog_tls_port
-  syslog_tls_client_auth    = var.syslog_tls_client_auth
   expose_dashboard_via_nlb  = var.expose_dashboard_via_nlb
   nlb_internal              = var.nlb_internal
   dashboard_certificate_arn = var.dashboard_certificate_arn
@@ -39,9 +31,9 @@ module "host" {
   name                       = module.decisions.name
   vpc_id                     = var.vpc_id
   ingress_rules              = module.decisions.ingress_rules
-  pipeline_config            = var.pipeline_config
-  container_script           = var.container_script
-  sidecar_image              = var.sidecar_image
+  pipeline_config            = module.decisions.rendered.pipeline_config
+  container_script           = module.decisions.rendered.container_script
+  sidecar_image              = module.decisions.rendered.sidecar_image
   sidecar_enabled            = module.decisions.sidecar_enabled
   sidecar_health_port        = module.decisions.sidecar_health_port
   sidecar_token_version      = module.decisions.sidecar_token_version

@@ -21,7 +21,7 @@ output "health_checks" {
 locals {
   # https when the NLB terminates TLS with dashboard_certificate_arn (the certificate names the
   # operator's DNS record, pointed at the NLB: use that name rather than the NLB's own).
-  dashboard_url = contains(keys(module.decisions.target_groups), "dashboard") && module.nlb.dns_name != null ? "${module.decisions.dashboard_tls ? "https" : "http"}://${module.nlb.dns_name}:${var.sidecar_port}/" : null
+  dashboard_url = contains(keys(module.decisions.target_groups), "dashboard") && module.nlb.dns_name != null ? "${module.decisions.dashboard_tls ? "https" : "http"}://${module.nlb.dns_name}:${module.decisions.rendered.sidecar_port}/" : null
 }
 
 output "sidecar_url" {

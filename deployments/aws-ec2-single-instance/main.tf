@@ -1,23 +1,15 @@
 module "decisions" {
   source = "../../modules/stashkit-decisions"
 
-  name                   = var.name
-  sidecar_token_version  = var.sidecar_token_version
-  output_type            = var.output_type
-  log_profile            = var.log_profile
-  logstash_image         = var.logstash_image
-  logstash_secrets       = var.logstash_secrets
-  sidecar_image          = var.sidecar_image
-  sidecar_port           = var.sidecar_port
-  sidecar_health_port    = var.sidecar_health_port
-  syslog_port            = var.syslog_port
-  syslog_tls_enabled     = var.syslog_tls_enabled
-  syslog_tls_port        = var.syslog_tls_port
-  syslog_tls_client_auth = var.syslog_tls_client_auth
-  syslog_source_cidrs    = var.syslog_source_cidrs
-  operator_cidrs         = var.operator_cidrs
-  ssh_cidrs              = var.ssh_cidrs
-  allow_world_cidrs      = var.allow_world_cidrs
+  rendered              = var.stashkit
+  name                  = var.name
+  sidecar_token_version = var.sidecar_token_version
+  logstash_secrets      = var.logstash_secrets
+  sidecar_health_port   = var.sidecar_health_port
+  syslog_source_cidrs   = var.syslog_source_cidrs
+  operator_cidrs        = var.operator_cidrs
+  ssh_cidrs             = var.ssh_cidrs
+  allow_world_cidrs     = var.allow_world_cidrs
 }
 
 module "host" {
@@ -26,9 +18,9 @@ module "host" {
   name                       = module.decisions.name
   vpc_id                     = var.vpc_id
   ingress_rules              = module.decisions.ingress_rules
-  pipeline_config            = var.pipeline_config
-  container_script           = var.container_script
-  sidecar_image              = var.sidecar_image
+  pipeline_config            = module.decisions.rendered.pipeline_config
+  container_script           = module.decisions.rendered.container_script
+  sidecar_image              = module.decisions.rendered.sidecar_image
   sidecar_enabled            = module.decisions.sidecar_enabled
   sidecar_health_port        = module.decisions.sidecar_health_port
   sidecar_token_version      = module.decisions.sidecar_token_version
@@ -47,9 +39,9 @@ module "host" {
 # and so does a new sidecar token or health port (the host module's fingerprint of its boot).
 resource "terraform_data" "config" {
   input = {
-    pipeline_config  = sha256(var.pipeline_config)
-    container_script = sha256(var.container_script)
-    sidecar_image    = sha256(var.sidecar_image)
+    pipeline_config  = sha256(module.decisions.rendered.pipeline_config)
+    container_script = sha256(module.decisions.rendered.container_script)
+    sidecar_image    = sha256(module.decisions.rendered.sidecar_image)
     host_config      = module.host.config_sha256
   }
 }

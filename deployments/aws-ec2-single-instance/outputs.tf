@@ -26,12 +26,12 @@ output "syslog_endpoints" {
 
 output "sidecar_url" {
   description = "The status sidecar dashboard (reachable from operator_cidrs; everything but /api/health and /healthz needs sidecar_token), or null when the sidecar is off."
-  value       = module.decisions.sidecar_enabled && local.address != null ? "http://${local.address}:${var.sidecar_port}/" : null
+  value       = module.decisions.sidecar_enabled && local.address != null ? "http://${local.address}:${module.decisions.rendered.sidecar_port}/" : null
 }
 
 output "sidecar_urls" {
   description = "All sidecar URLs (one instance here); empty when the sidecar is off."
-  value       = module.decisions.sidecar_enabled && local.address != null ? ["http://${local.address}:${var.sidecar_port}/"] : []
+  value       = module.decisions.sidecar_enabled && local.address != null ? ["http://${local.address}:${module.decisions.rendered.sidecar_port}/"] : []
 }
 
 output "security_group_id" {

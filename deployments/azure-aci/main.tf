@@ -1,20 +1,12 @@
 module "decisions" {
   source = "../../modules/stashkit-decisions"
 
+  rendered                  = var.stashkit
   name                      = var.name
   sidecar_token_version     = var.sidecar_token_version
-  output_type               = var.output_type
-  log_profile               = var.log_profile
-  logstash_image            = var.logstash_image
   logstash_secrets          = var.logstash_secrets
-  sidecar_image             = var.sidecar_image
   sidecar_enabled           = var.sidecar_enabled
-  sidecar_port              = var.sidecar_port
   sidecar_health_port       = var.sidecar_health_port
-  syslog_port               = var.syslog_port
-  syslog_tls_enabled        = var.syslog_tls_enabled
-  syslog_tls_port           = var.syslog_tls_port
-  syslog_tls_client_auth    = var.syslog_tls_client_auth
   syslog_source_cidrs       = var.syslog_source_cidrs
   operator_cidrs            = var.operator_cidrs
   allow_world_cidrs         = var.allow_world_cidrs
@@ -44,29 +36,29 @@ module "container_group" {
   subnet_ids               = var.subnet_ids
   dns_name_label           = var.dns_name_label
   exposed_ports            = module.decisions.aci_ports
-  pipeline_config          = var.pipeline_config
+  pipeline_config          = module.decisions.rendered.pipeline_config
   storage_replication_type = var.storage_replication_type
   tags                     = local.tags
 
-  logstash_image       = module.decisions.logstash_image
+  logstash_image       = module.decisions.rendered.logstash_image
   logstash_cpu         = var.logstash_cpu
   logstash_memory      = var.logstash_memory
-  logstash_environment = var.logstash_environment
+  logstash_environment = module.decisions.rendered.logstash_environment
   logstash_secrets     = module.decisions.logstash_secrets
   tls_secret_names     = module.decisions.tls_secret_names
   tls_secret_files     = module.decisions.tls_secret_files
   tls_dir              = module.decisions.tls_dir
 
   sidecar_enabled     = module.decisions.sidecar_enabled
-  sidecar_image       = var.sidecar_image
-  sidecar_port        = var.sidecar_port
+  sidecar_image       = module.decisions.rendered.sidecar_image
+  sidecar_port        = module.decisions.rendered.sidecar_port
   sidecar_health_port = module.decisions.sidecar_health_port
   sidecar_published   = module.decisions.aci_sidecar_published
   sidecar_cpu         = var.sidecar_cpu
   sidecar_memory      = var.sidecar_memory
   sidecar_environment = merge(var.sidecar_environment, {
-    LOG_PROFILE       = module.decisions.log_profile
-    DESTINATION_LABEL = module.decisions.output_type
+    LOG_PROFILE       = module.decisions.rendered.log_profile
+    DESTINATION_LABEL = module.decisions.rendered.output_type
   })
   sidecar_tls_cert      = var.sidecar_tls_cert
   sidecar_tls_key       = var.sidecar_tls_key

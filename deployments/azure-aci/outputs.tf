@@ -19,7 +19,7 @@ output "containers" {
 }
 
 locals {
-  sidecar_url = module.decisions.aci_sidecar_published && module.container_group.address != null ? "${module.container_group.sidecar_scheme}://${module.container_group.address}:${var.sidecar_port}/" : null
+  sidecar_url = module.decisions.aci_sidecar_published && module.container_group.address != null ? "${module.container_group.sidecar_scheme}://${module.container_group.address}:${module.decisions.rendered.sidecar_port}/" : null
 }
 
 output "sidecar_url" {

@@ -1,79 +1,11 @@
 ################################################################################
-# Written by `stashkit render` into stashkit.auto.tfvars.json, from the config. Validated once,
-# by modules/stashkit-decisions (its error messages name these variables).
+# Written by `stashkit render` into stashkit.auto.tfvars.json, from the config: one object,
+# typed and validated once by modules/stashkit-decisions (its variable rendered).
 ################################################################################
 
-variable "output_type" {
-  description = "Where Logstash forwards the logs (one of stashkit-decisions' output types)."
-  type        = string
-  nullable    = false
-}
-
-variable "log_profile" {
-  description = "Which Aviatrix log types the pipeline keeps: all, security or networking."
-  type        = string
-  default     = "all"
-  nullable    = false
-}
-
-variable "logstash_image" {
-  description = "Logstash container image (for azure-log-ingestion: the custom image with the Sentinel plugin)."
-  type        = string
-  nullable    = false
-}
-
-variable "sidecar_image" {
-  description = "Status sidecar image; \"\" disables the sidecar."
-  type        = string
-  default     = ""
-  nullable    = false
-}
-
-variable "sidecar_port" {
-  description = "Port of the sidecar's full API (dashboard, /api/*, /metrics; a token is required)."
-  type        = number
-  default     = 3000
-  nullable    = false
-}
-
-variable "syslog_port" {
-  description = "Port on which Logstash receives syslog over TCP and UDP."
-  type        = number
-  default     = 5000
-  nullable    = false
-}
-
-variable "syslog_tls_enabled" {
-  description = "Also receive syslog over TLS (TCP) on syslog_tls_port; TF_VAR_logstash_secrets must then hold SYSLOG_TLS_CERT and SYSLOG_TLS_KEY (PEM, the key unencrypted PKCS#8)."
-  type        = bool
-  default     = false
-  nullable    = false
-}
-
-variable "syslog_tls_port" {
-  description = "TCP port of syslog over TLS (RFC 5425: 6514), used when syslog_tls_enabled is true."
-  type        = number
-  default     = 6514
-  nullable    = false
-}
-
-variable "syslog_tls_client_auth" {
-  description = "Mutual TLS: syslog clients must present a certificate that chains to SYSLOG_TLS_CA (then required in TF_VAR_logstash_secrets too)."
-  type        = bool
-  default     = false
-  nullable    = false
-}
-
-variable "pipeline_config" {
-  description = "The rendered Logstash pipeline (content)."
-  type        = string
-  nullable    = false
-}
-
-variable "logstash_environment" {
-  description = "Non-secret environment of the Logstash container (on AWS the rendered container script carries it)."
-  type        = map(string)
-  default     = {}
+variable "stashkit" {
+  description = "What `stashkit render` writes into stashkit.auto.tfvars.json, from the config: the rendered pipeline and container script, images, ports, syslog TLS, output type and log profile. Its type (an object) and every check of its values are modules/stashkit-decisions' variable rendered, which takes it unchanged, so this root declares it once, as any."
+  type        = any
   nullable    = false
 }
 

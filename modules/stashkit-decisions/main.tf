@@ -2,7 +2,7 @@ locals {
   # The Logstash monitoring API: reached by the sidecar on the host, never exposed.
   logstash_api_port = 9600
 
-  sidecar_enabled   = var.sidecar_enabled && var.sidecar_image != ""
+  sidecar_enabled   = var.sidecar_enabled && var.rendered.sidecar_image != ""
   dashboard_exposed = local.sidecar_enabled && length(var.operator_cidrs) > 0
   dashboard_via_nlb = local.sidecar_enabled && var.expose_dashboard_via_nlb
   # The NLB terminates TLS for the dashboard with the ACM certificate when one is given.
@@ -23,20 +23,20 @@ locals {
   target_groups = merge(
     {
       syslog = {
-        port              = var.syslog_port
+        port              = var.rendered.syslog_port
         protocol          = "TCP_UDP"
         listener_protocol = "TCP_UDP"
         certificate_arn   = null
-        health_check      = local.sidecar_enabled ? local.sidecar_readiness : { protocol = "TCP", port = var.syslog_port, path = null }
+        health_check      = local.sidecar_enabled ? local.sidecar_readiness : { protocol = "TCP", port = var.rendered.syslog_port, path = null }
       }
     },
-    var.syslog_tls_enabled ? {
+    var.rendered.syslog_tls_enabled ? {
       syslog-tls = {
-        port              = var.syslog_tls_port
+        port              = var.rendered.syslog_tls_port
         protocol          = "TCP"
         listener_protocol = "TCP" # passed through: Logstash terminates syslog TLS
         certificate_arn   = null
-        health_check      = local.sidecar_enabled ? local.sidecar_readiness : { protocol = "TCP", port = var.syslog_tls_port, path = null }
+        health_check      = local.sidecar_enabled ? local.sidecar_readiness : { protocol = "TCP", port = var.rendered.syslog_tls_port, path = null }
       }
     } : {},
     # The dashboard must stay reachable while Logstash is unhealthy (that is when
@@ -44,7 +44,7 @@ locals {
     # health-only listener. The listener is TLS with the ACM certificate when one is given.
     local.dashboard_via_nlb ? {
       dashboard = {
-        port              = var.sidecar_port
+        port              = var.rendered.sidecar_port
         protocol          = "TCP"
         listener_protocol = local.dashboard_tls ? "TLS" : "TCP"
         certificate_arn   = local.dashboard_tls ? var.dashboard_certificate_arn : null
@@ -57,14 +57,14 @@ locals {
 
   ingress_rules = merge(
     {
-      syslog-tcp = { port = var.syslog_port, protocol = "tcp", cidrs = var.syslog_source_cidrs, description = "Syslog over TCP from the senders" }
-      syslog-udp = { port = var.syslog_port, protocol = "udp", cidrs = var.syslog_source_cidrs, description = "Syslog over UDP from the senders" }
+      syslog-tcp = { port = var.rendered.syslog_port, protocol = "tcp", cidrs = var.syslog_source_cidrs, description = "Syslog over TCP from the senders" }
+      syslog-udp = { port = var.rendered.syslog_port, protocol = "udp", cidrs = var.syslog_source_cidrs, description = "Syslog over UDP from the senders" }
     },
-    var.syslog_tls_enabled ? {
-      syslog-tls = { port = var.syslog_tls_port, protocol = "tcp", cidrs = var.syslog_source_cidrs, description = "Syslog over TLS from the senders" }
+    var.rendered.syslog_tls_enabled ? {
+      syslog-tls = { port = var.rendered.syslog_tls_port, protocol = "tcp", cidrs = var.syslog_source_cidrs, description = "Syslog over TLS from the senders" }
     } : {},
     local.dashboard_exposed ? {
-      sidecar = { port = var.sidecar_port, protocol = "tcp", cidrs = var.operator_cidrs, description = "Status sidecar dashboard from the operators" }
+      sidecar = { port = var.rendered.sidecar_port, protocol = "tcp", cidrs = var.operator_cidrs, description = "Status sidecar dashboard from the operators" }
     } : {},
     length(var.ssh_cidrs) > 0 ? {
       ssh = { port = 22, protocol = "tcp", cidrs = var.ssh_cidrs, description = "SSH from the operators" }
@@ -87,17 +87,17 @@ locals {
   sidecar_health_in_use = local.sidecar_enabled ? [var.sidecar_health_port] : []
   aci_ports = concat(
     [
-      { port = var.syslog_port, protocol = "TCP" },
-      { port = var.syslog_port, protocol = "UDP" },
+      { port = var.rendered.syslog_port, protocol = "TCP" },
+      { port = var.rendered.syslog_port, protocol = "UDP" },
     ],
-    var.syslog_tls_enabled ? [{ port = var.syslog_tls_port, protocol = "TCP" }] : [],
-    local.aci_sidecar_published ? [{ port = var.sidecar_port, protocol = "TCP" }] : [],
+    var.rendered.syslog_tls_enabled ? [{ port = var.rendered.syslog_tls_port, protocol = "TCP" }] : [],
+    local.aci_sidecar_published ? [{ port = var.rendered.sidecar_port, protocol = "TCP" }] : [],
   )
 
   # Where senders connect, by protocol: tcp and udp on syslog_port, tls when TLS is on.
   syslog_listeners = merge(
-    { tcp = var.syslog_port, udp = var.syslog_port },
-    var.syslog_tls_enabled ? { tls = var.syslog_tls_port } : {},
+    { tcp = var.rendered.syslog_port, udp = var.rendered.syslog_port },
+    var.rendered.syslog_tls_enabled ? { tls = var.rendered.syslog_tls_port } : {},
   )
 
   # Syslog over TLS: certificate material comes from logstash_secrets (the secret store), never
@@ -109,9 +109,9 @@ locals {
     SYSLOG_TLS_KEY  = "server.key"
     SYSLOG_TLS_CA   = "ca.crt" # mutual TLS only
   }
-  tls_secret_files = var.syslog_tls_enabled ? {
+  tls_secret_files = var.rendered.syslog_tls_enabled ? {
     for name, file in local.tls_secret_files_all : name => file
-    if name != "SYSLOG_TLS_CA" || var.syslog_tls_client_auth
+    if name != "SYSLOG_TLS_CA" || var.rendered.syslog_tls_client_auth
   } : {}
   # keys() of a sensitive map is sensitive; the names are not secret, their values are.
   secret_names        = sort(nonsensitive(keys(var.logstash_secrets)))
@@ -119,17 +119,17 @@ locals {
 
   # What every host or container group is tagged with.
   labels = {
-    "stashkit:output-type" = var.output_type
-    "stashkit:log-profile" = var.log_profile
-    "stashkit:logstash"    = var.logstash_image
-    "stashkit:sidecar"     = local.sidecar_enabled ? var.sidecar_image : "disabled"
+    "stashkit:output-type" = var.rendered.output_type
+    "stashkit:log-profile" = var.rendered.log_profile
+    "stashkit:logstash"    = var.rendered.logstash_image
+    "stashkit:sidecar"     = local.sidecar_enabled ? var.rendered.sidecar_image : "disabled"
   }
 
   # Ports that must not collide: each listens on the same host or container group.
   listening_ports = concat(
-    [var.syslog_port, local.logstash_api_port],
-    var.syslog_tls_enabled ? [var.syslog_tls_port] : [],
-    local.sidecar_enabled ? [var.sidecar_port] : [],
+    [var.rendered.syslog_port, local.logstash_api_port],
+    var.rendered.syslog_tls_enabled ? [var.rendered.syslog_tls_port] : [],
+    local.sidecar_enabled ? [var.rendered.sidecar_port] : [],
     local.sidecar_health_in_use,
   )
 }

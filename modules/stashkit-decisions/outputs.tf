@@ -8,19 +8,9 @@ output "sidecar_token_version" {
   value       = var.sidecar_token_version
 }
 
-output "output_type" {
-  description = "The validated output type."
-  value       = var.output_type
-}
-
-output "log_profile" {
-  description = "The validated log profile."
-  value       = var.log_profile
-}
-
-output "logstash_image" {
-  description = "The validated Logstash image."
-  value       = var.logstash_image
+output "rendered" {
+  description = "What stashkit render wrote (var.rendered), validated, with the defaults of absent optional attributes filled in: the deployments read the rendered files, images, ports and environment from here."
+  value       = var.rendered
 }
 
 output "labels" {

@@ -10,40 +10,73 @@ variable "name" {
   }
 }
 
-variable "output_type" {
-  description = "Where Logstash forwards the Aviatrix logs. One of: splunk-hec, azure-log-ingestion, dynatrace, dynatrace-logs, dynatrace-metrics, zabbix, elasticsearch, webhook-test."
-  type        = string
-  nullable    = false
+variable "rendered" {
+  description = "What `stashkit render` writes into stashkit.auto.tfvars.json (the deployments' var.stashkit, passed here unchanged): its one type and every check of its values. Absent optional attributes take the defaults below; the rendered output carries them."
+  type = object({
+    output_type            = string
+    log_profile            = optional(string, "all")
+    logstash_image         = string
+    sidecar_image          = optional(string, "")
+    sidecar_port           = optional(number, 3000)
+    syslog_port            = optional(number, 5000)
+    syslog_tls_enabled     = optional(bool, false)
+    syslog_tls_port        = optional(number, 6514)
+    syslog_tls_client_auth = optional(bool, false)
+    pipeline_config        = string
+    container_script       = optional(string)
+    logstash_environment   = optional(map(string), {})
+  })
+  nullable = false
 
   validation {
     condition = contains([
       "splunk-hec", "azure-log-ingestion", "dynatrace", "dynatrace-logs",
       "dynatrace-metrics", "zabbix", "elasticsearch", "webhook-test",
-    ], var.output_type)
-    error_message = "output_type must be one of: splunk-hec, azure-log-ingestion, dynatrace, dynatrace-logs, dynatrace-metrics, zabbix, elasticsearch, webhook-test."
+    ], var.rendered.output_type)
+    error_message = "stashkit.output_type must be one of: splunk-hec, azure-log-ingestion, dynatrace, dynatrace-logs, dynatrace-metrics, zabbix, elasticsearch, webhook-test."
   }
-}
-
-variable "log_profile" {
-  description = "Which Aviatrix log types the pipeline keeps: all, security or networking (the sidecar's LOG_PROFILE, a tag on the hosts)."
-  type        = string
-  default     = "all"
-  nullable    = false
 
   validation {
-    condition     = contains(["all", "security", "networking"], var.log_profile)
-    error_message = "log_profile must be all, security or networking."
+    condition     = contains(["all", "security", "networking"], var.rendered.log_profile)
+    error_message = "stashkit.log_profile must be all, security or networking."
   }
-}
-
-variable "logstash_image" {
-  description = "Logstash container image (on AWS the rendered container script carries it, and a tag records it; on ACI the logstash container runs it)."
-  type        = string
-  nullable    = false
 
   validation {
-    condition     = length(trimspace(var.logstash_image)) > 0
-    error_message = "logstash_image must not be empty."
+    condition     = length(trimspace(var.rendered.logstash_image)) > 0
+    error_message = "stashkit.logstash_image must not be empty."
+  }
+
+  validation {
+    condition     = var.rendered.sidecar_port >= 1 && var.rendered.sidecar_port <= 65535 && floor(var.rendered.sidecar_port) == var.rendered.sidecar_port
+    error_message = "stashkit.sidecar_port must be a whole number between 1 and 65535."
+  }
+
+  validation {
+    condition     = var.rendered.sidecar_port != 9600
+    error_message = "stashkit.sidecar_port must not be 9600: that is the Logstash API port, which is never exposed."
+  }
+
+  validation {
+    condition     = var.rendered.syslog_port >= 1 && var.rendered.syslog_port <= 65535 && floor(var.rendered.syslog_port) == var.rendered.syslog_port
+    error_message = "stashkit.syslog_port must be a whole number between 1 and 65535."
+  }
+
+  validation {
+    condition     = var.rendered.syslog_port != 9600
+    error_message = "stashkit.syslog_port must not be 9600: that is the Logstash API port, which is never exposed."
+  }
+
+  validation {
+    condition     = var.rendered.syslog_tls_port >= 1 && var.rendered.syslog_tls_port <= 65535 && floor(var.rendered.syslog_tls_port) == var.rendered.syslog_tls_port && var.rendered.syslog_tls_port != 9600
+    error_message = "stashkit.syslog_tls_port must be a whole number between 1 and 65535, and not 9600 (the Logstash API port)."
+  }
+
+  validation {
+    condition = !var.rendered.syslog_tls_enabled || (
+      var.rendered.syslog_tls_port != var.rendered.syslog_port &&
+      !(var.sidecar_enabled && var.rendered.sidecar_image != "" && var.rendered.syslog_tls_port == var.rendered.sidecar_port)
+    )
+    error_message = "stashkit.syslog_tls_port must differ from syslog_port and, when the sidecar runs, from sidecar_port: each listens on the same host or container group."
   }
 }
 
@@ -62,13 +95,6 @@ variable "logstash_secrets" {
     condition     = alltrue([for v in values(var.logstash_secrets) : length(trimspace(v)) > 0])
     error_message = "Every logstash_secrets value must be non-empty: an empty secret would make Logstash fail at its destination."
   }
-}
-
-variable "sidecar_image" {
-  description = "Container image of the status sidecar. An empty string disables the sidecar."
-  type        = string
-  default     = ""
-  nullable    = false
 }
 
 variable "sidecar_enabled" {
@@ -90,22 +116,6 @@ variable "sidecar_token_version" {
   }
 }
 
-variable "sidecar_port" {
-  description = "TCP port of the sidecar (dashboard, /api/health readiness, /healthz liveness, /metrics)."
-  type        = number
-  default     = 3000
-  nullable    = false
-
-  validation {
-    condition     = var.sidecar_port >= 1 && var.sidecar_port <= 65535 && floor(var.sidecar_port) == var.sidecar_port
-    error_message = "sidecar_port must be a whole number between 1 and 65535."
-  }
-  validation {
-    condition     = var.sidecar_port != 9600
-    error_message = "sidecar_port must not be 9600: that is the Logstash API port, which is never exposed."
-  }
-}
-
 variable "sidecar_health_port" {
   description = "TCP port of the sidecar's health-only listener (GET /api/health and /healthz; everything else 404): load balancer health checks and the VPC reach this one, never the full API on sidecar_port. On AWS the host port published to the container's 3001; on ACI the port the sidecar listens on inside the group (probes only, never published)."
   type        = number
@@ -117,62 +127,13 @@ variable "sidecar_health_port" {
     error_message = "sidecar_health_port must be a whole number between 1 and 65535, and not 9600 (the Logstash API port)."
   }
   validation {
-    condition = !(var.sidecar_enabled && var.sidecar_image != "") || (
-      var.sidecar_health_port != var.sidecar_port &&
-      var.sidecar_health_port != var.syslog_port &&
-      !(var.syslog_tls_enabled && var.sidecar_health_port == var.syslog_tls_port)
+    condition = !(var.sidecar_enabled && var.rendered.sidecar_image != "") || (
+      var.sidecar_health_port != var.rendered.sidecar_port &&
+      var.sidecar_health_port != var.rendered.syslog_port &&
+      !(var.rendered.syslog_tls_enabled && var.sidecar_health_port == var.rendered.syslog_tls_port)
     )
     error_message = "sidecar_health_port must differ from sidecar_port, syslog_port and (with syslog over TLS) syslog_tls_port: each listens on the same host or container group."
   }
-}
-
-variable "syslog_port" {
-  description = "Port on which Logstash receives syslog, over both TCP and UDP."
-  type        = number
-  default     = 5000
-  nullable    = false
-
-  validation {
-    condition     = var.syslog_port >= 1 && var.syslog_port <= 65535 && floor(var.syslog_port) == var.syslog_port
-    error_message = "syslog_port must be a whole number between 1 and 65535."
-  }
-  validation {
-    condition     = var.syslog_port != 9600
-    error_message = "syslog_port must not be 9600: that is the Logstash API port, which is never exposed."
-  }
-}
-
-variable "syslog_tls_enabled" {
-  description = "Also receive syslog over TLS (TCP) on syslog_tls_port."
-  type        = bool
-  default     = false
-  nullable    = false
-}
-
-variable "syslog_tls_port" {
-  description = "TCP port for syslog over TLS, used when syslog_tls_enabled is true (RFC 5425: 6514). The pipeline's TLS input, the security group rule, the load balancer listener and target group and the ACI port all use it."
-  type        = number
-  default     = 6514
-  nullable    = false
-
-  validation {
-    condition     = var.syslog_tls_port >= 1 && var.syslog_tls_port <= 65535 && floor(var.syslog_tls_port) == var.syslog_tls_port && var.syslog_tls_port != 9600
-    error_message = "syslog_tls_port must be a whole number between 1 and 65535, and not 9600 (the Logstash API port)."
-  }
-  validation {
-    condition = !var.syslog_tls_enabled || (
-      var.syslog_tls_port != var.syslog_port &&
-      !(var.sidecar_enabled && var.sidecar_image != "" && var.syslog_tls_port == var.sidecar_port)
-    )
-    error_message = "syslog_tls_port must differ from syslog_port and, when the sidecar runs, from sidecar_port: each listens on the same host or container group."
-  }
-}
-
-variable "syslog_tls_client_auth" {
-  description = "Mutual TLS on the syslog TLS listener: clients must present a certificate chaining to the CA in the SYSLOG_TLS_CA secret, which is then required too."
-  type        = bool
-  default     = false
-  nullable    = false
 }
 
 variable "expose_dashboard_via_nlb" {

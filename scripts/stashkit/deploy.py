@@ -33,7 +33,14 @@ from status_sidecar.catalog import SYSLOG_TLS_SECRETS, Catalog, OutputType, defa
 from .config import TlsConfig, load_config
 from .errors import ConfigError, TerraformError, UsageError
 from .progress import Progress
-from .render import DEPLOYMENTS_DIR, TFVARS_FILE, render_deployment
+from .render import (
+    DEPLOYMENTS_DIR,
+    TFVARS_FILE,
+    TFVARS_KEYS,
+    TFVARS_VARIABLE,
+    read_tfvars,
+    render_deployment,
+)
 from .terraform import (
     PLAN_CHANGES,
     TerraformBinary,
@@ -91,6 +98,11 @@ def parse_var(text: str) -> tuple[str, object]:
         raise UsageError(
             f"--var {name}: secrets never go on the command line; set TF_VAR_{name} or the "
             "output type's secret variables (NAME or NAME_FILE) in the environment"
+        )
+    if name == TFVARS_VARIABLE or name in TFVARS_KEYS:
+        raise UsageError(
+            f"--var {name}: rendered from the config into {TFVARS_FILE}; change the config "
+            "and pass --config"
         )
     if raw.lstrip()[:1] in ("[", "{"):
         try:
@@ -173,24 +185,15 @@ def collect_secrets(
     return Secrets(values, sources)
 
 
-def _tfvars(workdir: Path) -> dict[str, object]:
-    """The ``stashkit.auto.tfvars.json`` a previous ``stashkit render`` wrote, else ``{}``."""
-    try:
-        data = json.loads((workdir / TFVARS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _tfvars_output_type(workdir: Path) -> str | None:
     """The output type a previous ``stashkit render`` wrote for this folder, if any."""
-    value = _tfvars(workdir).get("output_type")
+    value = read_tfvars(workdir).get("output_type")
     return value if isinstance(value, str) else None
 
 
 def _tfvars_tls(workdir: Path) -> TlsConfig:
     """The syslog TLS settings a previous ``stashkit render`` wrote for this folder."""
-    data = _tfvars(workdir)
+    data = read_tfvars(workdir)
     port = data.get("syslog_tls_port")
     return TlsConfig(
         enabled=data.get("syslog_tls_enabled") is True,

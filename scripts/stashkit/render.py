@@ -6,8 +6,8 @@ renders the Jinja templates under ``templates/`` for the config's output type an
 * ``<output dir>/pipeline.conf``: the Logstash pipeline;
 * ``<output dir>/run-containers.sh``: the container script (AWS deployments only; ACI runs the
   containers itself);
-* ``deployments/<name>/stashkit.auto.tfvars.json``: the keys in :data:`TFVARS_KEYS`, so a plain
-  ``terraform apply`` in that folder picks everything up.
+* ``deployments/<name>/stashkit.auto.tfvars.json``: one variable, ``stashkit``, an object of the
+  keys in :data:`TFVARS_KEYS`, so a plain ``terraform apply`` in that folder picks everything up.
 
 Secrets are never rendered: the pipeline references them as ``${NAME}`` and the container script
 fetches them at boot from SSM into a 0600 env file. The catalog
@@ -78,14 +78,18 @@ TFVARS_KEYS: tuple[str, ...] = (
     "container_script",
     "logstash_environment",
 )
-"""Keys of ``stashkit.auto.tfvars.json`` (the contract with the Terraform root modules).
-``container_script`` is written for ``aws-*`` deployments only. The ``syslog_tls_*`` keys are
-always written (``[syslog_tls]`` or its defaults), so the security groups, the load balancer, the
-ACI ports and secret volume follow the TLS input the pipeline carries."""
+"""Keys of the ``stashkit`` object in ``stashkit.auto.tfvars.json``: the contract with the
+Terraform roots, which pass it unchanged to modules/stashkit-decisions, whose variable
+``rendered`` types and validates it once. ``container_script`` is written for ``aws-*``
+deployments only. The ``syslog_tls_*`` keys are always written (``[syslog_tls]`` or its
+defaults), so the security groups, the load balancer, the ACI ports and secret volume follow
+the TLS input the pipeline carries."""
 
 PIPELINE_FILE = "pipeline.conf"
 SCRIPT_FILE = "run-containers.sh"
 TFVARS_FILE = "stashkit.auto.tfvars.json"
+TFVARS_VARIABLE = "stashkit"
+"""The one Terraform variable render writes into :data:`TFVARS_FILE`."""
 
 TLS_SECRET_FILES: Mapping[str, str] = types.MappingProxyType(
     {s.name: s.file for s in SYSLOG_TLS_SECRETS}
@@ -102,6 +106,7 @@ class Rendered:
     pipeline: str
     container_script: str | None
     tfvars: Mapping[str, object]
+    """The ``stashkit`` object (the file holds ``{"stashkit": tfvars}``)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,7 +394,7 @@ def tfvars(
     pipeline: str,
     container_script: str | None,
 ) -> dict[str, object]:
-    """The ``stashkit.auto.tfvars.json`` content: never a secret."""
+    """The ``stashkit`` object of ``stashkit.auto.tfvars.json``: never a secret."""
     output_type = catalog.output_types[config.output_type]
     values: dict[str, object] = {
         "output_type": config.output_type,
@@ -441,10 +446,25 @@ def render_deployment(
         elif stale.exists():
             stale.unlink()
         tfvars_dir.mkdir(parents=True, exist_ok=True)
-        _write(tfvars_dir / TFVARS_FILE, json.dumps(values, indent=2) + "\n", 0o644)
+        _write(tfvars_dir / TFVARS_FILE, tfvars_file_content(values), 0o644)
     except OSError as exc:
         raise RenderError(f"cannot write {exc.filename}: {exc.strerror}") from exc
     return Rendered(pipeline=pipeline, container_script=script, tfvars=values)
+
+
+def tfvars_file_content(values: Mapping[str, object]) -> str:
+    """``stashkit.auto.tfvars.json`` holding ``values`` as the one variable ``stashkit``."""
+    return json.dumps({TFVARS_VARIABLE: dict(values)}, indent=2) + "\n"
+
+
+def read_tfvars(directory: Path) -> dict[str, object]:
+    """The ``stashkit`` object a previous render wrote into ``directory``, else ``{}``."""
+    try:
+        data = json.loads((directory / TFVARS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    values = data.get(TFVARS_VARIABLE) if isinstance(data, dict) else None
+    return values if isinstance(values, dict) else {}
 
 
 def _write(path: Path, content: str, mode: int) -> None:

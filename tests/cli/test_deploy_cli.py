@@ -133,7 +133,7 @@ def test_should_render_then_plan_with_secrets_from_a_file(
     code = cli.main(env.argv("plan", DEPLOYMENT, "--config", str(config)))
     out, err = capfd.readouterr()
     assert code == 0, err
-    tfvars = json.loads((env.workdir / TFVARS_FILE).read_text())
+    tfvars = json.loads((env.workdir / TFVARS_FILE).read_text())["stashkit"]
     assert tfvars["output_type"] == "splunk-hec"
     assert (env.workdir / ".rendered" / "pipeline.conf").is_file()
     assert f"rendered {DEPLOYMENT} (splunk-hec)" in err
@@ -195,7 +195,7 @@ def test_should_read_the_tls_material_with_syslog_over_tls(
     ) in err
     assert f"+ SYSLOG_TLS_CERT = {len(CERT)}\n" in out  # the file, its trailing newline removed
     assert CERT not in out + err and SECRET not in out + err
-    tfvars = json.loads((env.workdir / TFVARS_FILE).read_text())
+    tfvars = json.loads((env.workdir / TFVARS_FILE).read_text())["stashkit"]
     assert (tfvars["syslog_tls_enabled"], tfvars["syslog_tls_client_auth"]) == (True, True)
     for record in env.records():
         assert "MIIBcert-never-shown" not in json.dumps(record)
@@ -221,7 +221,7 @@ def test_should_refuse_to_plan_without_the_tls_material_a_previous_render_needs(
     environ: dict[str, str],
     message: str,
 ) -> None:
-    (env.workdir / TFVARS_FILE).write_text(json.dumps(tfvars))
+    (env.workdir / TFVARS_FILE).write_text(json.dumps({"stashkit": tfvars}))
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
     assert cli.main(env.argv("plan", DEPLOYMENT)) == 2
@@ -235,7 +235,9 @@ def test_should_refuse_to_plan_without_the_tls_material_a_previous_render_needs(
 def test_should_take_the_output_type_from_a_previous_render(
     env: Env, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    (env.workdir / TFVARS_FILE).write_text(json.dumps({"output_type": "elasticsearch"}))
+    (env.workdir / TFVARS_FILE).write_text(
+        json.dumps({"stashkit": {"output_type": "elasticsearch"}})
+    )
     assert cli.main(env.argv("plan", DEPLOYMENT)) == 2
     assert "ES_PASSWORD (or ES_PASSWORD_FILE)" in capfd.readouterr().err
 
@@ -257,7 +259,7 @@ def test_should_apply_and_destroy_with_auto_approve(
     env: Env, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SPLUNK_HEC_AUTH", SECRET)
-    (env.workdir / TFVARS_FILE).write_text(json.dumps({"output_type": "splunk-hec"}))
+    (env.workdir / TFVARS_FILE).write_text(json.dumps({"stashkit": {"output_type": "splunk-hec"}}))
     assert cli.main(env.argv("apply", DEPLOYMENT, "--auto-approve", "--var", "name=gamma")) == 0
     out, err = capfd.readouterr()
     assert "Apply complete! Resources: 1 added, 0 changed, 0 destroyed." in out
@@ -422,7 +424,7 @@ def _nothing(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _tfvars(data: dict[str, object], **environ: str) -> Setup:
     def setup(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        (env.workdir / TFVARS_FILE).write_text(json.dumps(data))
+        (env.workdir / TFVARS_FILE).write_text(json.dumps({"stashkit": data}))
         for name, value in environ.items():
             monkeypatch.setenv(name, value)
 

@@ -114,7 +114,7 @@ def test_should_render_and_plan_a_real_deployment(
     out, err = capfd.readouterr()
     assert code == 0, out + err
     assert re.search(r"Plan: \d+ to add, 0 to change, 0 to destroy\.", out)
-    tfvars = json.loads((deployments / deployment / TFVARS_FILE).read_text())
+    tfvars = json.loads((deployments / deployment / TFVARS_FILE).read_text())["stashkit"]
     assert tfvars["output_type"] == "splunk-hec"
     assert f"rendered {deployment} (splunk-hec)" in err
     assert "(from PATH)" in err
@@ -169,7 +169,7 @@ def test_should_render_and_plan_syslog_over_tls_on_its_port(
     code = cli.main([*argv, *VARS[deployment]])
     out, err = capfd.readouterr()
     assert code == 0, out + err
-    tfvars = json.loads((deployments / deployment / TFVARS_FILE).read_text())
+    tfvars = json.loads((deployments / deployment / TFVARS_FILE).read_text())["stashkit"]
     assert (tfvars["syslog_tls_enabled"], tfvars["syslog_tls_port"]) == (True, 10514)
     assert "port => 10514" in tfvars["pipeline_config"]
     if deployment == "azure-aci":

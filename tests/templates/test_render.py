@@ -53,7 +53,7 @@ def test_should_render_every_output_type_sidecar_and_deployment(
 
     pipeline = (out / "pipeline.conf").read_text(encoding="utf-8")
     assert pipeline == rendered.pipeline
-    tfvars = json.loads((out / "stashkit.auto.tfvars.json").read_text(encoding="utf-8"))
+    tfvars = json.loads((out / "stashkit.auto.tfvars.json").read_text(encoding="utf-8"))["stashkit"]
     script_path = out / "run-containers.sh"
     if deployment.startswith("aws-"):
         assert list(tfvars) == list(TFVARS_KEYS)
@@ -97,6 +97,8 @@ def test_should_carry_the_tls_settings_of_the_pipeline_into_the_tfvars(
     config = parse_config(data, CATALOG)
     rendered = render_deployment(deployment, config, output_dir=tmp_path, renderer=RENDERER)
     tfvars = json.loads((tmp_path / "stashkit.auto.tfvars.json").read_text(encoding="utf-8"))
+    assert list(tfvars) == ["stashkit"]  # one variable
+    tfvars = tfvars["stashkit"]
     assert tfvars == rendered.tfvars
     assert tfvars["syslog_tls_enabled"] is True
     assert tfvars["syslog_tls_port"] == 10514
@@ -124,8 +126,9 @@ def test_should_remove_a_stale_script_when_rendering_for_aci(tmp_path: Path) -> 
     assert (tmp_path / "run-containers.sh").exists()
     render_deployment("azure-aci", config, output_dir=tmp_path, renderer=RENDERER)
     assert not (tmp_path / "run-containers.sh").exists()
-    assert "container_script" not in json.loads(
-        (tmp_path / "stashkit.auto.tfvars.json").read_text()
+    assert (
+        "container_script"
+        not in json.loads((tmp_path / "stashkit.auto.tfvars.json").read_text())["stashkit"]
     )
 
 
@@ -377,7 +380,7 @@ def test_should_render_the_documented_example(tmp_path: Path) -> None:
         "render", "aws-ec2-autoscale", "--config", str(example), "--output-dir", str(tmp_path)
     )
     assert (code, err) == (0, "")
-    tfvars = json.loads((tmp_path / "stashkit.auto.tfvars.json").read_text())
+    tfvars = json.loads((tmp_path / "stashkit.auto.tfvars.json").read_text())["stashkit"]
     assert tfvars["logstash_environment"]["SPLUNK_ADDRESS"] == "https://splunk.example.com"
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from stashkit.render import TFVARS_KEYS, TFVARS_VARIABLE
 from stashkit.replay import Target
 from stashkit.verify import syslog_target
 
@@ -162,8 +163,11 @@ class Workspace:
         return tfbin.run_terraform(args, self.dir, env=env)
 
     def var_file(self, variables: Mapping[str, Any]) -> str:
+        """Cases are flat maps; the rendered keys go into the one object render writes."""
+        rendered = {k: v for k, v in variables.items() if k in TFVARS_KEYS}
+        others = {k: v for k, v in variables.items() if k not in TFVARS_KEYS}
         path = self.dir / f"case-{next(self.counter)}.tfvars.json"
-        path.write_text(json.dumps(variables))
+        path.write_text(json.dumps({TFVARS_VARIABLE: rendered, **others}))
         return path.name
 
     def plan(self, variables: Mapping[str, Any], secrets: Mapping[str, str]) -> dict[str, Any]:
@@ -851,3 +855,14 @@ def test_module_terraform_tests_should_pass_against_the_stand_ins(
     assert result.returncode == 0, result.stdout + result.stderr
     runs = sum(p.read_text().count('\nrun "') for p in (workdir / "tests").glob("*.tftest.hcl"))
     assert f"Success! {runs} passed, 0 failed." in result.stdout
+
+
+@pytest.mark.parametrize("deployment", sorted(BASE))
+def test_should_name_a_rendered_attribute_that_is_missing(
+    workspaces: dict[str, Workspace], deployment: str
+) -> None:
+    # A hand-edited stashkit.auto.tfvars.json without pipeline_config fails the plan naming it.
+    variables = BASE[deployment] | {"output_type": "splunk-hec"}
+    del variables["pipeline_config"]
+    error = workspaces[deployment].plan_error(variables, {"TOKEN": SECRET})
+    assert 'attribute "pipeline_config" is required' in error

@@ -29,29 +29,20 @@ TF_DIRS = sorted(
 DEPLOYMENTS = [d for d in TF_DIRS if d.startswith("deployments/")]
 AWS_DEPLOYMENTS = [d for d in DEPLOYMENTS if "/aws-" in d]
 
-# The variables `stashkit render` writes into stashkit.auto.tfvars.json, and the ones every
-# deployment takes from the operator: (name, type, required?).
-RENDER_CONTRACT = {
+# What every deployment declares: the one variable `stashkit render` writes into
+# stashkit.auto.tfvars.json, and the ones the operator sets: (name, type, required?).
+ROOT_CONTRACT = {
+    "stashkit": ("any", True),
     "name": ("string", False),
-    "output_type": ("string", True),
-    "log_profile": ("string", False),
-    "logstash_image": ("string", True),
-    "sidecar_image": ("string", False),
-    "sidecar_port": ("number", False),
-    "syslog_port": ("number", False),
-    "syslog_tls_enabled": ("bool", False),
-    "syslog_tls_port": ("number", False),
-    "syslog_tls_client_auth": ("bool", False),
-    "pipeline_config": ("string", True),
-    "logstash_environment": ("map(string)", False),
     "logstash_secrets": ("map(string)", False),
     "syslog_source_cidrs": ("list(string)", True),
     "operator_cidrs": ("list(string)", False),
 }
 AWS_CONTRACT = {
-    "container_script": ("string", True),
     "ssh_cidrs": ("list(string)", False),
 }
+# The attributes of the rendered object a render always writes (the others have defaults).
+RENDERED_REQUIRED = {"output_type", "logstash_image", "pipeline_config"}
 
 _VARIABLE = re.compile(r'^variable "(\w+)" \{\n(.*?)^\}', re.M | re.S)
 _SKIP = re.compile(r"#\s*checkov:skip=([A-Z0-9_]+)(?::(.*))?")
@@ -159,7 +150,7 @@ def test_every_checkov_skip_should_give_its_reason() -> None:
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)
 def test_should_declare_the_render_contract_variables(deployment: str) -> None:
     variables = _variables(REPO / deployment)
-    contract = dict(RENDER_CONTRACT)
+    contract = dict(ROOT_CONTRACT)
     if deployment in AWS_DEPLOYMENTS:
         contract |= AWS_CONTRACT
     for name, (type_, required) in contract.items():
@@ -172,26 +163,36 @@ def test_should_declare_the_render_contract_variables(deployment: str) -> None:
     assert re.search(r'default\s+= "stashkit"', variables["name"])
 
 
+def _rendered_type() -> dict[str, str]:
+    """attribute -> type of stashkit-decisions' variable rendered (the one declaration)."""
+    body = _variables(REPO / "modules/stashkit-decisions")["rendered"]
+    block = re.search(r"^  type = object\(\{\n(.*?)^  \}\)", body, re.M | re.S)
+    assert block, body
+    return dict(re.findall(r"^\s+(\w+)\s+= (.+)$", block.group(1), re.M))
+
+
 def test_the_render_contract_should_be_one_declaration_validated_once() -> None:
-    """Every deployment declares what `stashkit render` writes alike and validates none of it:
-    the values go to stashkit-decisions (or, the rendered files, to the module that stores
-    them), which validates each once, under its name."""
+    """Every deployment declares what `stashkit render` writes as one variable, alike, and
+    passes it unchanged to stashkit-decisions, whose variable rendered types and validates it;
+    no deployment declares, validates or reads a rendered key on its own."""
     declared = {d: _variables(REPO / d) for d in DEPLOYMENTS}
-    decisions = _variables(REPO / "modules/stashkit-decisions")
-    for key in TFVARS_KEYS:
-        bodies = {d: v[key] for d, v in declared.items() if key in v}
-        assert len(set(bodies.values())) == 1, f"{key} is declared differently: {bodies}"
-        for deployment, body in bodies.items():
-            assert "validation" not in body, f"{deployment}: {key} validated in the root"
-            if key in decisions:
-                main = (REPO / deployment / "main.tf").read_text()
-                assert re.search(rf"^\s+{key}\s+= var\.{key}$", main, re.M), (deployment, key)
+    bodies = {d: v["stashkit"] for d, v in declared.items()}
+    assert len(set(bodies.values())) == 1, f"stashkit is declared differently: {bodies}"
+    for deployment, variables in declared.items():
+        assert "validation" not in variables["stashkit"], deployment
+        assert not set(variables) & set(TFVARS_KEYS), deployment
+        main = (REPO / deployment / "main.tf").read_text()
+        assert re.search(r"^\s+rendered\s+= var\.stashkit$", main, re.M), deployment
+        uses = "".join(p.read_text() for p in (REPO / deployment).glob("*.tf"))
+        assert re.findall(r"var\.stashkit\b", uses) == ["var.stashkit"], deployment
+    assert re.search(r"^\s+nullable\s+= false$", bodies[DEPLOYMENTS[0]], re.M)
 
 
 def test_the_render_contract_should_cover_every_key_render_writes() -> None:
-    assert set(TFVARS_KEYS) == (set(RENDER_CONTRACT) | set(AWS_CONTRACT)) - {
-        "name", "logstash_secrets", "syslog_source_cidrs", "operator_cidrs", "ssh_cidrs",
-    }  # fmt: skip
+    rendered = _rendered_type()
+    assert list(rendered) == list(TFVARS_KEYS)
+    required = {k for k, type_ in rendered.items() if not type_.startswith("optional(")}
+    assert required == RENDERED_REQUIRED
 
 
 def test_tls_secret_files_should_be_the_catalogs_where_the_pipeline_reads_them() -> None:
@@ -203,7 +204,7 @@ def test_tls_secret_files_should_be_the_catalogs_where_the_pipeline_reads_them()
     files = dict(re.findall(r'^\s+(\w+)\s*=\s*"([^"]+)"', block.group(1), re.M))
     assert files == {secret.name: secret.file for secret in SYSLOG_TLS_SECRETS}
     (client_auth_only,) = [s.name for s in SYSLOG_TLS_SECRETS if s.client_auth_only]
-    assert f'if name != "{client_auth_only}" || var.syslog_tls_client_auth' in main
+    assert f'if name != "{client_auth_only}" || var.rendered.syslog_tls_client_auth' in main
     assert re.search(rf'^  syslog_tls_dir = "{re.escape(TLS_CONTAINER_DIR)}"$', main, re.M)
 
 

@@ -2,9 +2,12 @@
 # Provider-free, so `command = plan` evaluates every output.
 
 variables {
-  output_type         = "splunk-hec"
-  logstash_image      = "docker.elastic.co/logstash/logstash:8.15.0"
-  sidecar_image       = "ghcr.io/example/status-sidecar:1.0.0"
+  rendered = {
+    output_type     = "splunk-hec"
+    logstash_image  = "docker.elastic.co/logstash/logstash:8.15.0"
+    sidecar_image   = "ghcr.io/example/status-sidecar:1.0.0"
+    pipeline_config = "input { stdin {} }"
+  }
   syslog_source_cidrs = ["10.10.0.0/16"]
   # What syslog over TLS (with client auth) needs, wherever a run turns it on.
   logstash_secrets = { SYSLOG_TLS_CERT = "cert", SYSLOG_TLS_KEY = "key", SYSLOG_TLS_CA = "ca" }
@@ -27,7 +30,7 @@ run "should_disable_the_sidecar_when_the_image_is_empty" {
   command = plan
 
   variables {
-    sidecar_image = ""
+    rendered = merge(var.rendered, { sidecar_image = "" })
   }
 
   assert {
@@ -102,7 +105,7 @@ run "should_not_open_the_sidecar_port_when_the_sidecar_is_off" {
   command = plan
 
   variables {
-    sidecar_image  = ""
+    rendered       = merge(var.rendered, { sidecar_image = "" })
     operator_cidrs = ["203.0.113.10/32"]
   }
 
@@ -116,8 +119,7 @@ run "should_follow_custom_ports" {
   command = plan
 
   variables {
-    syslog_port         = 1514
-    sidecar_port        = 8080
+    rendered            = merge(var.rendered, { syslog_port = 1514, sidecar_port = 8080 })
     sidecar_health_port = 8081
     operator_cidrs      = ["203.0.113.10/32"]
   }
@@ -160,7 +162,7 @@ run "should_add_syslog_tls_when_enabled" {
   command = plan
 
   variables {
-    syslog_tls_enabled = true
+    rendered = merge(var.rendered, { syslog_tls_enabled = true })
   }
 
   assert {
@@ -184,9 +186,7 @@ run "should_follow_a_custom_tls_port_everywhere" {
   command = plan
 
   variables {
-    sidecar_image      = ""
-    syslog_tls_enabled = true
-    syslog_tls_port    = 10514
+    rendered           = merge(var.rendered, { sidecar_image = "", syslog_tls_enabled = true, syslog_tls_port = 10514 })
     health_check_cidrs = ["10.0.0.0/16"]
   }
 
@@ -220,7 +220,7 @@ run "should_list_only_plain_syslog_listeners_without_tls" {
   command = plan
 
   variables {
-    syslog_tls_port = 10514
+    rendered = merge(var.rendered, { syslog_tls_port = 10514 })
   }
 
   assert {
@@ -241,7 +241,7 @@ run "should_need_the_certificate_and_key_with_tls" {
   command = plan
 
   variables {
-    syslog_tls_enabled = true
+    rendered = merge(var.rendered, { syslog_tls_enabled = true })
   }
 
   assert {
@@ -258,8 +258,7 @@ run "should_need_the_client_ca_with_mutual_tls" {
   command = plan
 
   variables {
-    syslog_tls_enabled     = true
-    syslog_tls_client_auth = true
+    rendered = merge(var.rendered, { syslog_tls_enabled = true, syslog_tls_client_auth = true })
   }
 
   assert {
@@ -274,7 +273,7 @@ run "should_health_check_the_sidecar_readiness_when_the_sidecar_runs" {
   command = plan
 
   variables {
-    syslog_tls_enabled = true
+    rendered = merge(var.rendered, { syslog_tls_enabled = true })
   }
 
   assert {
@@ -297,8 +296,7 @@ run "should_health_check_tcp_on_the_syslog_port_without_the_sidecar" {
   command = plan
 
   variables {
-    sidecar_image      = ""
-    syslog_tls_enabled = true
+    rendered = merge(var.rendered, { sidecar_image = "", syslog_tls_enabled = true })
   }
 
   assert {
@@ -340,8 +338,7 @@ run "should_allow_tcp_health_checks_on_syslog_ports_without_the_sidecar" {
   command = plan
 
   variables {
-    sidecar_image      = ""
-    syslog_tls_enabled = true
+    rendered           = merge(var.rendered, { sidecar_image = "", syslog_tls_enabled = true })
     health_check_cidrs = ["10.0.0.0/16"]
   }
 
@@ -477,7 +474,7 @@ run "should_not_expose_the_dashboard_without_the_sidecar" {
   command = plan
 
   variables {
-    sidecar_image            = ""
+    rendered                 = merge(var.rendered, { sidecar_image = "" })
     expose_dashboard_via_nlb = true
     operator_cidrs           = ["203.0.113.10/32"]
   }
@@ -492,7 +489,7 @@ run "should_never_expose_the_logstash_api" {
   command = plan
 
   variables {
-    syslog_tls_enabled        = true
+    rendered                  = merge(var.rendered, { syslog_tls_enabled = true })
     expose_dashboard_via_nlb  = true
     dashboard_certificate_arn = "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
     allow_world_cidrs         = true
@@ -519,9 +516,8 @@ run "should_label_the_deployment_and_name_its_secrets" {
   command = plan
 
   variables {
-    log_profile        = "security"
-    syslog_tls_enabled = true
-    logstash_secrets   = { SYSLOG_TLS_KEY = "k", SPLUNK_HEC_TOKEN = "t", SYSLOG_TLS_CERT = "c" }
+    rendered         = merge(var.rendered, { log_profile = "security", syslog_tls_enabled = true })
+    logstash_secrets = { SYSLOG_TLS_KEY = "k", SPLUNK_HEC_TOKEN = "t", SYSLOG_TLS_CERT = "c" }
   }
 
   assert {
@@ -543,7 +539,7 @@ run "should_label_a_deployment_without_the_sidecar" {
   command = plan
 
   variables {
-    sidecar_image = ""
+    rendered = merge(var.rendered, { sidecar_image = "" })
   }
 
   assert {

@@ -1,9 +1,12 @@
 # Every validation rejects the bad value it exists for (`expect_failures`).
 
 variables {
-  output_type         = "splunk-hec"
-  logstash_image      = "docker.elastic.co/logstash/logstash:8.15.0"
-  sidecar_image       = "ghcr.io/example/status-sidecar:1.0.0"
+  rendered = {
+    output_type     = "splunk-hec"
+    logstash_image  = "docker.elastic.co/logstash/logstash:8.15.0"
+    sidecar_image   = "ghcr.io/example/status-sidecar:1.0.0"
+    pipeline_config = "input { stdin {} }"
+  }
   syslog_source_cidrs = ["10.10.0.0/16"]
   # What syslog over TLS (with client auth) needs, wherever a run turns it on.
   logstash_secrets = { SYSLOG_TLS_CERT = "cert", SYSLOG_TLS_KEY = "key", SYSLOG_TLS_CA = "ca" }
@@ -13,80 +16,80 @@ run "should_accept_every_output_type" {
   command = plan
 
   variables {
-    output_type = "webhook-test"
+    rendered = merge(var.rendered, { output_type = "webhook-test" })
   }
 }
 
 run "should_reject_an_unknown_output_type" {
   command = plan
   variables {
-    output_type = "splunk"
+    rendered = merge(var.rendered, { output_type = "splunk" })
   }
-  expect_failures = [var.output_type]
+  expect_failures = [var.rendered]
 }
 
 run "should_reject_sidecar_port_70000" {
   command = plan
   variables {
-    sidecar_port = 70000
+    rendered = merge(var.rendered, { sidecar_port = 70000 })
   }
-  expect_failures = [var.sidecar_port]
+  expect_failures = [var.rendered]
 }
 
 run "should_reject_sidecar_port_0" {
   command = plan
   variables {
-    sidecar_port = 0
+    rendered = merge(var.rendered, { sidecar_port = 0 })
   }
-  expect_failures = [var.sidecar_port]
+  expect_failures = [var.rendered]
 }
 
 run "should_reject_a_fractional_sidecar_port" {
   command = plan
   variables {
-    sidecar_port = 3000.5
+    rendered = merge(var.rendered, { sidecar_port = 3000.5 })
   }
-  expect_failures = [var.sidecar_port]
+  expect_failures = [var.rendered]
 }
 
 run "should_reject_sidecar_port_9600" {
   command = plan
   variables {
-    sidecar_port = 9600
+    rendered = merge(var.rendered, { sidecar_port = 9600 })
   }
-  expect_failures = [var.sidecar_port]
+  expect_failures = [var.rendered]
 }
 
 run "should_reject_syslog_port_70000" {
   command = plan
   variables {
-    syslog_port = 70000
+    rendered = merge(var.rendered, { syslog_port = 70000 })
   }
-  expect_failures = [var.syslog_port]
+  expect_failures = [var.rendered]
 }
 
 run "should_reject_syslog_port_9600" {
   command = plan
   variables {
-    syslog_port = 9600
+    rendered = merge(var.rendered, { syslog_port = 9600 })
   }
-  expect_failures = [var.syslog_port]
+  expect_failures = [var.rendered]
 }
 
 run "should_reject_syslog_tls_port_0" {
   command = plan
   variables {
-    syslog_tls_port = 0
+    rendered = merge(var.rendered, { syslog_tls_port = 0 })
   }
-  expect_failures = [var.syslog_tls_port]
+  expect_failures = [var.rendered]
 }
 
 run "should_reject_syslog_tls_port_9600" {
   command = plan
   variables {
-    syslog_tls_port = 9600
+    rendered = merge(var.rendered, { syslog_tls_port = 9600 })
   }
-  expect_failures = [var.syslog_tls_port]
+  expect_failures = [var.rendered]
 }
 
 run "should_reject_empty_syslog_source_cidrs" {
@@ -132,7 +135,7 @@ run "should_reject_a_malformed_health_check_cidr" {
 run "should_reject_the_sidecar_on_the_syslog_port" {
   command = plan
   variables {
-    sidecar_port = 5000
+    rendered = merge(var.rendered, { sidecar_port = 5000 })
   }
   expect_failures = [output.ingress_rules]
 }
@@ -140,53 +143,47 @@ run "should_reject_the_sidecar_on_the_syslog_port" {
 run "should_reject_syslog_tls_port_70000" {
   command = plan
   variables {
-    syslog_tls_port = 70000
+    rendered = merge(var.rendered, { syslog_tls_port = 70000 })
   }
-  expect_failures = [var.syslog_tls_port]
+  expect_failures = [var.rendered]
 }
 
 run "should_reject_a_fractional_syslog_tls_port" {
   command = plan
   variables {
-    syslog_tls_port = 6514.5
+    rendered = merge(var.rendered, { syslog_tls_port = 6514.5 })
   }
-  expect_failures = [var.syslog_tls_port]
+  expect_failures = [var.rendered]
 }
 
 run "should_reject_tls_on_the_syslog_port" {
   command = plan
   variables {
-    syslog_tls_enabled = true
-    syslog_tls_port    = 5000
+    rendered = merge(var.rendered, { syslog_tls_enabled = true, syslog_tls_port = 5000 })
   }
-  expect_failures = [var.syslog_tls_port]
+  expect_failures = [var.rendered]
 }
 
 run "should_reject_tls_on_a_custom_syslog_port" {
   command = plan
   variables {
-    syslog_port        = 1514
-    syslog_tls_enabled = true
-    syslog_tls_port    = 1514
+    rendered = merge(var.rendered, { syslog_port = 1514, syslog_tls_enabled = true, syslog_tls_port = 1514 })
   }
-  expect_failures = [var.syslog_tls_port]
+  expect_failures = [var.rendered]
 }
 
 run "should_reject_tls_on_the_sidecar_port" {
   command = plan
   variables {
-    syslog_tls_enabled = true
-    syslog_tls_port    = 3000
+    rendered = merge(var.rendered, { syslog_tls_enabled = true, syslog_tls_port = 3000 })
   }
-  expect_failures = [var.syslog_tls_port]
+  expect_failures = [var.rendered]
 }
 
 run "should_accept_tls_on_the_sidecar_port_when_the_sidecar_is_off" {
   command = plan
   variables {
-    sidecar_image      = ""
-    syslog_tls_enabled = true
-    syslog_tls_port    = 3000
+    rendered = merge(var.rendered, { sidecar_image = "", syslog_tls_enabled = true, syslog_tls_port = 3000 })
   }
 
   assert {
@@ -198,7 +195,7 @@ run "should_accept_tls_on_the_sidecar_port_when_the_sidecar_is_off" {
 run "should_accept_any_tls_port_while_tls_is_off" {
   command = plan
   variables {
-    syslog_tls_port = 5000
+    rendered = merge(var.rendered, { syslog_tls_port = 5000 })
   }
 
   assert {
@@ -210,8 +207,7 @@ run "should_accept_any_tls_port_while_tls_is_off" {
 run "should_accept_the_sidecar_port_on_the_syslog_port_when_the_sidecar_is_off" {
   command = plan
   variables {
-    sidecar_image = ""
-    sidecar_port  = 5000
+    rendered = merge(var.rendered, { sidecar_image = "", sidecar_port = 5000 })
   }
 }
 
@@ -261,8 +257,8 @@ run "should_reject_a_public_aci_sidecar_over_plain_http" {
 run "should_accept_a_public_aci_group_without_the_sidecar" {
   command = plan
   variables {
-    aci_public    = true
-    sidecar_image = ""
+    rendered   = merge(var.rendered, { sidecar_image = "" })
+    aci_public = true
   }
 }
 
@@ -350,7 +346,7 @@ run "should_reject_the_health_port_on_the_syslog_port" {
 run "should_reject_the_health_port_on_the_syslog_tls_port" {
   command = plan
   variables {
-    syslog_tls_enabled  = true
+    rendered            = merge(var.rendered, { syslog_tls_enabled = true })
     sidecar_health_port = 6514
   }
   expect_failures = [var.sidecar_health_port]
@@ -359,7 +355,7 @@ run "should_reject_the_health_port_on_the_syslog_tls_port" {
 run "should_accept_any_health_port_when_the_sidecar_is_off" {
   command = plan
   variables {
-    sidecar_image       = ""
+    rendered            = merge(var.rendered, { sidecar_image = "" })
     sidecar_health_port = 5000
   }
 }
@@ -367,17 +363,17 @@ run "should_accept_any_health_port_when_the_sidecar_is_off" {
 run "should_reject_an_unknown_log_profile" {
   command = plan
   variables {
-    log_profile = "everything"
+    rendered = merge(var.rendered, { log_profile = "everything" })
   }
-  expect_failures = [var.log_profile]
+  expect_failures = [var.rendered]
 }
 
 run "should_reject_an_empty_logstash_image" {
   command = plan
   variables {
-    logstash_image = " "
+    rendered = merge(var.rendered, { logstash_image = " " })
   }
-  expect_failures = [var.logstash_image]
+  expect_failures = [var.rendered]
 }
 
 run "should_reject_a_secret_name_that_is_no_environment_variable" {
@@ -399,8 +395,8 @@ run "should_reject_an_empty_secret" {
 run "should_reject_syslog_over_tls_without_its_key" {
   command = plan
   variables {
-    syslog_tls_enabled = true
-    logstash_secrets   = { SYSLOG_TLS_CERT = "-----BEGIN CERTIFICATE-----" }
+    rendered         = merge(var.rendered, { syslog_tls_enabled = true })
+    logstash_secrets = { SYSLOG_TLS_CERT = "-----BEGIN CERTIFICATE-----" }
   }
   expect_failures = [output.logstash_secrets]
 }
@@ -408,9 +404,8 @@ run "should_reject_syslog_over_tls_without_its_key" {
 run "should_reject_client_auth_without_the_ca" {
   command = plan
   variables {
-    syslog_tls_enabled     = true
-    syslog_tls_client_auth = true
-    logstash_secrets       = { SYSLOG_TLS_CERT = "c", SYSLOG_TLS_KEY = "k" }
+    rendered         = merge(var.rendered, { syslog_tls_enabled = true, syslog_tls_client_auth = true })
+    logstash_secrets = { SYSLOG_TLS_CERT = "c", SYSLOG_TLS_KEY = "k" }
   }
   expect_failures = [output.logstash_secrets]
 }
