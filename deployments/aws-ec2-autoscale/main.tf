@@ -25,29 +25,6 @@ module "decisions" {
   health_check_cidrs = length(var.health_check_cidrs) > 0 ? var.health_check_cidrs : [data.aws_vpc.this[0].cidr_block]
 }
 
-module "host" {
-  source = "../../modules/aws-logstash-host"
-
-  name                       = module.decisions.name
-  vpc_id                     = var.vpc_id
-  ingress_rules              = module.decisions.ingress_rules
-  pipeline_config            = module.decisions.rendered.pipeline_config
-  container_script           = module.decisions.rendered.container_script
-  sidecar_image              = module.decisions.rendered.sidecar_image
-  sidecar_enabled            = module.decisions.sidecar_enabled
-  sidecar_health_port        = module.decisions.sidecar_health_port
-  sidecar_token_version      = module.decisions.sidecar_token_version
-  logstash_secrets           = module.decisions.logstash_secrets
-  logstash_secrets_version   = var.logstash_secrets_version
-  kms_key_arn                = var.kms_key_arn
-  instance_type              = var.instance_type
-  root_volume_size           = var.root_volume_size
-  architecture               = var.architecture
-  ami_id                     = var.ami_id
-  ecr_repository_arns        = var.ecr_repository_arns
-  enable_ssm_session_manager = var.enable_ssm_session_manager
-}
-
 module "nlb" {
   source = "../../modules/aws-nlb"
 

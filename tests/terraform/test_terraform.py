@@ -45,6 +45,7 @@ AWS_CONTRACT = {
 RENDERED_REQUIRED = {"output_type", "logstash_image", "pipeline_config"}
 
 _VARIABLE = re.compile(r'^variable "(\w+)" \{\n(.*?)^\}', re.M | re.S)
+_DECLARED = re.compile(r'^(variable|output) "(\w+)"', re.M)
 _SKIP = re.compile(r"#\s*checkov:skip=([A-Z0-9_]+)(?::(.*))?")
 
 
@@ -236,3 +237,26 @@ def test_boot_script_should_set_only_what_the_container_script_reads() -> None:
     passed = set(re.findall(r"\b(STASHKIT_\w+)=", boot))
     assert passed, "the boot script passes its settings as STASHKIT_* variables"
     assert passed <= documented, f"not read by the container script: {passed - documented}"
+
+
+@pytest.mark.parametrize("shared", ["aws_common.tf", "versions.tf"])
+def test_the_aws_deployments_should_share_their_common_files_through_one_link(shared: str) -> None:
+    """What both AWS roots declare alike lives once: a copy beside the link would drift."""
+    origin = REPO / "deployments/aws-ec2-single-instance" / shared
+    link = REPO / "deployments/aws-ec2-autoscale" / shared
+    assert origin.is_file() and not origin.is_symlink(), origin
+    assert link.is_symlink(), f"{link.relative_to(REPO)} should be a link to {origin.name}"
+    assert link.readlink().as_posix() == f"../aws-ec2-single-instance/{shared}"
+    assert link.resolve() == origin.resolve()
+
+
+def test_each_aws_deployment_should_declare_only_what_the_other_does_not() -> None:
+    """No variable or output is declared both in aws_common.tf and in a root's own files."""
+    common = (REPO / "deployments/aws-ec2-single-instance/aws_common.tf").read_text()
+    shared = set(_DECLARED.findall(common))
+    assert {("variable", "stashkit"), ("variable", "vpc_id"), ("output", "sidecar_token")} <= shared
+    for deployment in AWS_DEPLOYMENTS:
+        own = "".join(
+            p.read_text() for p in (REPO / deployment).glob("*.tf") if p.name != "aws_common.tf"
+        )
+        assert set(_DECLARED.findall(own)) & shared == set(), deployment

@@ -1,0 +1,1 @@
+../aws-ec2-single-instance/aws_common.tf
