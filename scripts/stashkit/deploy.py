@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -202,6 +203,26 @@ def _tfvars_tls(workdir: Path) -> TlsConfig:
     )
 
 
+# A symbolic link git checked out as a file (Windows without core.symlinks) holds only its target.
+_LINK_AS_FILE = re.compile(r"\.\./[\w.-]+/[\w.-]+\.tf")
+
+
+def check_shared_files(workdir: Path) -> None:
+    """The AWS deployments share .tf files through symbolic links: refuse a broken one, or one
+    checked out as a file holding its target, in one line rather than Terraform's parse error."""
+    for tf in sorted(workdir.glob("*.tf")):
+        if tf.is_symlink() and not tf.is_file():
+            raise UsageError(f"{tf}: a link to {tf.readlink()}, which does not exist")
+        if tf.is_symlink() or tf.stat().st_size > 256:
+            continue
+        text = tf.read_text(errors="replace").strip()
+        if _LINK_AS_FILE.fullmatch(text):
+            raise UsageError(
+                f"{tf}: holds only the path {text}, a symbolic link checked out as a file:"
+                " clone again with `git clone -c core.symlinks=true`"
+            )
+
+
 def _isatty(stream: object) -> bool:
     try:
         return bool(stream.isatty())  # type: ignore[attr-defined]
@@ -239,6 +260,7 @@ class Deployer:
         workdir = options.deployments_dir / options.deployment
         if not workdir.is_dir():
             raise UsageError(f"no deployment folder {workdir}")
+        check_shared_files(workdir)
         interactive = action != "plan" and not options.auto_approve
         if interactive and options.json_ui:
             raise UsageError(f"{action} --json needs --auto-approve")

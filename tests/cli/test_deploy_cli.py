@@ -442,6 +442,15 @@ def _config(text: str) -> Setup:
     return setup
 
 
+def _link_checked_out_as_a_file(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What git writes for a symbolic link on Windows without core.symlinks.
+    (env.workdir / "aws_common.tf").write_text("../aws-ec2-single-instance/aws_common.tf")
+
+
+def _broken_link(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (env.workdir / "aws_common.tf").symlink_to("../no-such-deployment/aws_common.tf")
+
+
 def _no_terraform(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     empty = tmp_path / "empty-bin"
     empty.mkdir()
@@ -475,6 +484,13 @@ PLAN_ERRORS = [
                  id="with_an_extra_argument"),
     pytest.param(["azure-aci"], _nothing, "no deployment folder", USAGE,
                  id="without_the_deployment_folder"),
+    pytest.param([DEPLOYMENT], _link_checked_out_as_a_file,
+                 "a symbolic link checked out as a file: clone again with"
+                 " `git clone -c core.symlinks=true`", USAGE,
+                 id="with_a_shared_file_checked_out_as_its_link_target"),
+    pytest.param([DEPLOYMENT], _broken_link,
+                 "a link to ../no-such-deployment/aws_common.tf, which does not exist", USAGE,
+                 id="with_a_broken_link"),
     pytest.param([DEPLOYMENT, "--var", "novalue"], _nothing, "expected NAME=VALUE", USAGE,
                  id="with_a_var_without_value"),
     pytest.param([DEPLOYMENT, "--var", "9name=x"], _nothing, "is not a Terraform variable name",
