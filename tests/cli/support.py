@@ -6,16 +6,15 @@ import contextlib
 import io
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from stashkit.cli import main
-from status_sidecar.settings import Settings
 from tests.fakes.fake_logstash import FakeLogstash, FakeLogstashServer, LogWriter
-from tests.support.servers import run_sidecar, wait_until
+from tests.support.servers import fast_settings, run_sidecar, wait_until
 
 REGION = "eu-west-1"
 
@@ -49,23 +48,6 @@ class Sidecar:
         return int(self.url.rsplit(":", 1)[1])
 
 
-def sidecar_settings(logstash_url: str, log_path: Path, **overrides: Any) -> Settings:
-    base = Settings(
-        logstash_url=logstash_url,
-        log_path=log_path,
-        host="127.0.0.1",
-        poll_interval=0.2,
-        request_timeout=1.0,
-        startup_grace=30,
-        unreachable_after=1.5,
-        stuck_after=1.5,
-        failure_window=5,
-        destination="https://splunk-hec.internal:8088",
-        history_file="",
-    )
-    return replace(base, **overrides)
-
-
 def health(url: str) -> dict[str, Any]:
     response = httpx.get(f"{url}/api/health", timeout=2)
     body: dict[str, Any] = response.json()
@@ -85,7 +67,7 @@ def running_sidecars(workdir: Path, modes: Sequence[str]) -> Iterator[list[Sidec
             stack.callback(server.stop)
             log = workdir / f"logstash-{index}.log"
             LogWriter(log).write_some(20)
-            url = stack.enter_context(run_sidecar(sidecar_settings(server.url, log)))
+            url = stack.enter_context(run_sidecar(fast_settings(server.url, log)))
             sidecars.append(Sidecar(url, fake, server))
         for sidecar in sidecars:
             wait_until(

@@ -21,7 +21,6 @@ import pytest
 from stashkit import cli
 from stashkit import terraform as terraform_module
 from stashkit.render import TFVARS_FILE
-from tests.terraform import tfbin
 
 from .tf_support import (
     DEPLOYMENT,
@@ -47,14 +46,6 @@ SPLUNK_ADDRESS = "https://splunk.example.com"
 class _NoTty(io.StringIO):
     def isatty(self) -> bool:
         return False
-
-
-@pytest.fixture(scope="module")
-def terraform() -> Path:
-    try:
-        return tfbin.terraform_bin()
-    except tfbin.ToolUnavailableError as exc:
-        pytest.skip(str(exc))
 
 
 class Env:

@@ -31,14 +31,6 @@ from .tf_support import SECRET, commands, copy_fixture, install_recorder, read_r
 pytestmark = pytest.mark.real
 
 
-@pytest.fixture(scope="module")
-def terraform() -> Path:
-    try:
-        return tfbin.terraform_bin()
-    except tfbin.ToolUnavailableError as exc:
-        pytest.skip(str(exc))
-
-
 @pytest.fixture
 def recorded(tmp_path: Path, terraform: Path) -> tuple[Path, Path]:
     """(recording terraform, its log)."""

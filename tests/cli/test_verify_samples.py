@@ -24,10 +24,10 @@ from stashkit.inventory import SidecarAddress
 from stashkit.replay import Target
 from stashkit.verify import syslog_target
 from status_sidecar.catalog import LOG_TYPE_KEYS
-from tests.cli.support import cli, health, sidecar_settings
+from tests.cli.support import cli, health
 from tests.fakes.fake_logstash import FakeLogstash, FakeLogstashServer, LogWriter
 from tests.pipelines.support import pipeline
-from tests.support.servers import run_sidecar, wait_until
+from tests.support.servers import fast_settings, run_sidecar, wait_until
 
 FAST = ("--timeout", "5", "--interval", "0.2", "--http-timeout", "2")
 ACI_ENDPOINTS = {
@@ -97,7 +97,7 @@ def quiet_sidecars(
             stack.callback(server.stop)
             log = workdir / f"logstash-{index}.log"
             LogWriter(log).write_some(5)
-            settings = sidecar_settings(server.url, log, log_profile=profile)
+            settings = fast_settings(server.url, log, log_profile=profile)
             urls.append(stack.enter_context(run_sidecar(settings)))
             fakes.append(fake)
         for url in urls:

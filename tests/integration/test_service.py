@@ -6,21 +6,19 @@ import io
 import tarfile
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from status_sidecar.settings import Settings
 from tests.fakes.fake_logstash import (
     FakeLogstash,
     FakeLogstashServer,
     LogWriter,
     generate_big_log,
 )
-from tests.support.servers import run_sidecar, wait_until
+from tests.support.servers import fast_settings, run_sidecar, wait_until
 
 SECRET = "hec-token-7c1e5a90-do-not-leak"
 
@@ -53,22 +51,6 @@ def log_file(tmp_path: Path) -> Path:
     return path
 
 
-def settings_for(url: str, log: Path, **overrides: Any) -> Settings:
-    base = Settings(
-        history_file="",
-        logstash_url=url,
-        log_path=log,
-        poll_interval=0.2,
-        request_timeout=1.0,
-        startup_grace=30,
-        unreachable_after=1.5,
-        stuck_after=1.5,
-        failure_window=5,
-        destination="https://splunk-hec.internal:8088",
-    )
-    return replace(base, **overrides)
-
-
 def health(url: str) -> dict[str, Any]:
     response = httpx.get(f"{url}/api/health", timeout=2)
     body: dict[str, Any] = response.json()
@@ -90,7 +72,7 @@ def wait_status(url: str, status: str, timeout: float = 10) -> dict[str, Any]:
 @pytest.fixture
 def sidecar(logstash: FakeLogstashServer, log_file: Path) -> Iterator[str]:
     with run_sidecar(
-        settings_for(logstash.url, log_file), environ={"SPLUNK_HEC_AUTH": SECRET}
+        fast_settings(logstash.url, log_file), environ={"SPLUNK_HEC_AUTH": SECRET}
     ) as url:
         yield url
 
@@ -241,7 +223,7 @@ def test_should_map_logstash_conditions_to_health(
 
 
 def test_should_report_starting_while_logstash_is_not_up_yet(log_file: Path) -> None:
-    with run_sidecar(settings_for("http://127.0.0.1:9", log_file)) as url:
+    with run_sidecar(fast_settings("http://127.0.0.1:9", log_file)) as url:
         body = health(url)
         assert body["status"] == "starting" and body["http"] == 503
         assert "grace left" in body["reasons"][0]
@@ -253,7 +235,7 @@ def test_should_handle_each_logstash_major(version: str, log_file: Path) -> None
     server = FakeLogstashServer(fake)
     server.start()
     try:
-        with run_sidecar(settings_for(server.url, log_file)) as url:
+        with run_sidecar(fast_settings(server.url, log_file)) as url:
             wait_status(url, "healthy")
             wait_until(
                 lambda: len(httpx.get(f"{url}/api/history").json()["points"]) >= 2, 5, "no history"
@@ -273,7 +255,7 @@ def test_should_tail_a_1gb_log_with_bounded_memory(
     big = tmp_path / "big.log"
     generate_big_log(big, 1 << 30)
     try:
-        with run_sidecar(settings_for(logstash.url, big)) as url:
+        with run_sidecar(fast_settings(logstash.url, big)) as url:
             started = time.perf_counter()
             response = httpx.get(f"{url}/api/logs", params={"lines": 1000}, timeout=10)
             elapsed = time.perf_counter() - started

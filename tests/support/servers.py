@@ -13,7 +13,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -204,6 +204,25 @@ def run_pushgateway(workdir: Path, port: int) -> Iterator[str]:
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{process.output()}") from None
         yield url
+
+
+def fast_settings(logstash_url: str, log_path: Path, **overrides: Any) -> Settings:
+    """Sidecar settings for a test against a fake Logstash: quick polls and verdicts, no
+    history file, a destination to show; `overrides` replace any field."""
+    base = Settings(
+        logstash_url=logstash_url,
+        log_path=log_path,
+        host="127.0.0.1",
+        poll_interval=0.2,
+        request_timeout=1.0,
+        startup_grace=30,
+        unreachable_after=1.5,
+        stuck_after=1.5,
+        failure_window=5,
+        destination="https://splunk-hec.internal:8088",
+        history_file="",
+    )
+    return replace(base, **overrides)
 
 
 @contextlib.contextmanager
