@@ -2,8 +2,9 @@
 
     python -m tests.bench_logs [--size-mb 1024] [--lines 1000] [--repeat 20]
 
-``bench_tail`` is the piece meant for ``make bench``; ``write_realistic_log`` makes a
-file of the requested size from a 1 MB block of log lines in the real layout.
+``bench_tail`` is the piece meant for ``make bench``; ``write_realistic_log``
+(tests/support/logfiles.py) makes a file of the requested size from 1 MB blocks of log lines
+in the real layout.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ import tracemalloc
 from pathlib import Path
 
 from status_sidecar.logs import tail_lines
-
-_LEVELS = ["INFO ", "INFO ", "WARN ", "INFO ", "ERROR", "DEBUG"]
+from tests.support.logfiles import write_realistic_log
 
 
 def bench_tail(path: Path, n: int, repeat: int) -> dict[str, float]:
@@ -55,42 +55,6 @@ def bench_tail(path: Path, n: int, repeat: int) -> dict[str, float]:
         "lines": float(len(lines)),
         "file_mb": path.stat().st_size / 1e6,
     }
-
-
-def realistic_block(size: int = 1024 * 1024) -> bytes:
-    """About ``size`` bytes of Logstash log lines (with stack traces), whole lines only."""
-    out: list[str] = []
-    total = 0
-    i = 0
-    while True:
-        level = _LEVELS[i % len(_LEVELS)]
-        ts = f"2024-05-02T{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d},{i % 1000:03d}"
-        line = (
-            f"[{ts}][{level}][logstash.outputs.elasticsearch][main][{i:064x}] "
-            f'Retrying failed action {{:status=>429, :action=>["index", {{:_id=>nil}}], '
-            f":attempt=>{i}}}\n"
-        )
-        if level == "ERROR":
-            line += (
-                "org.logstash.beats.BeatsParser$InvalidFrameProtocolException: Invalid Frame\n"
-                f"\tat org.logstash.beats.BeatsParser.decode(BeatsParser.java:{i % 500})\n"
-                "\t... 8 more\n"
-            )
-        encoded = line.encode()
-        if total + len(encoded) > size:
-            return "".join(out).encode()
-        out.append(line)
-        total += len(encoded)
-        i += 1
-
-
-def write_realistic_log(path: Path, size_mb: int) -> Path:
-    """Write ``size_mb`` copies of a 1 MB realistic block to ``path``."""
-    block = realistic_block()
-    with path.open("wb") as f:
-        for _ in range(size_mb):
-            f.write(block)
-    return path
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,7 +11,6 @@ import pytest
 
 from status_sidecar.exposition import (
     MetricFamily,
-    MetricsInput,
     collect,
     render_openmetrics,
     render_text,
@@ -21,6 +20,7 @@ from status_sidecar.model import NodeStats
 from status_sidecar.settings import Settings
 from status_sidecar.store import PollTimings
 from tests.support.inproc import Harness, sidecar_with_fake
+from tests.support.metrics_inputs import metrics_input
 
 NAMES_FILE = Path(__file__).parent / "data" / "metric_names.txt"
 PROMETHEUS_ACCEPT = (
@@ -204,18 +204,11 @@ def test_should_export_only_liveness_while_logstash_is_unreachable() -> None:
 
 def test_should_leave_out_what_logstash_did_not_report() -> None:
     stats = NodeStats.parse({"version": "7.17.0", "pipelines": {"main": {}}})
-    inp = MetricsInput(
+    inp = metrics_input(
         now=100.0,
         sidecar_version="1.0",
-        started_at=0.0,
         latest=stats,
         reachable=True,
-        health_status="healthy",
-        totals={},
-        restart_count=0,
-        last_success_at=None,
-        history_points=0,
-        timings=PollTimings(),
     )
     names = {f.name for f in collect(inp)}
     assert "logstash_stats_events_in_total" not in names  # unknown, not a made-up zero
@@ -232,18 +225,9 @@ def test_should_escape_label_values() -> None:
             }
         }
     }
-    inp = MetricsInput(
-        now=1.0,
-        sidecar_version="1",
-        started_at=0.0,
+    inp = metrics_input(
         latest=NodeStats.parse(raw),
         reachable=True,
-        health_status="healthy",
-        totals={},
-        restart_count=0,
-        last_success_at=None,
-        history_points=0,
-        timings=PollTimings(),
     )
     text = render_text(collect(inp))
     assert 'pipeline="we\\"ird\\\\pipe\\nline"' in text
@@ -286,17 +270,8 @@ def test_histogram_buckets_should_be_cumulative() -> None:
     timings = PollTimings()
     for seconds in (0.001, 0.02, 0.02, 3.0, 60.0):
         timings.observe(seconds, ok=seconds < 10)
-    inp = MetricsInput(
-        now=1.0,
-        sidecar_version="1",
-        started_at=0.0,
-        latest=None,
-        reachable=False,
+    inp = metrics_input(
         health_status="starting",
-        totals={},
-        restart_count=0,
-        last_success_at=None,
-        history_points=0,
         timings=timings,
     )
     text = render_text(collect(inp))

@@ -25,6 +25,7 @@ from status_sidecar.logs import (
     tail_bytes_iter,
     tail_lines,
 )
+from tests.support.logfiles import realistic_block
 
 # ../shared beside the repository (the project does not copy it); skipped when absent.
 REAL_FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "logstash" / "logs"
@@ -259,36 +260,6 @@ def test_should_give_nothing_rather_than_fail_when_truncated_on_every_attempt(
 # --------------------------------------------------------------------------------------
 # Big files: bounded time and memory
 # --------------------------------------------------------------------------------------
-
-_LEVELS_CYCLE = ["INFO ", "INFO ", "WARN ", "INFO ", "ERROR", "DEBUG"]
-
-
-def realistic_block(size: int = 1024 * 1024) -> bytes:
-    """About ``size`` bytes of log in the real layout, ending on a line boundary."""
-    out: list[str] = []
-    total = 0
-    i = 0
-    while True:
-        level = _LEVELS_CYCLE[i % len(_LEVELS_CYCLE)]
-        ts = f"2024-05-02T{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d},{i % 1000:03d}"
-        line = (
-            f"[{ts}][{level}][logstash.outputs.elasticsearch][main][{i:064x}] "
-            f'Retrying failed action {{:status=>429, :action=>["index", {{:_id=>nil}}], '
-            f":attempt=>{i}}}\n"
-        )
-        if level == "ERROR":
-            line += (
-                "org.logstash.beats.BeatsParser$InvalidFrameProtocolException: Invalid Frame\n"
-                f"\tat org.logstash.beats.BeatsParser.decode(BeatsParser.java:{i % 500})\n"
-                "\t... 8 more\n"
-            )
-        encoded = line.encode()
-        if total + len(encoded) > size:
-            break
-        out.append(line)
-        total += len(encoded)
-        i += 1
-    return "".join(out).encode()
 
 
 def _measure(path: Path, n: int) -> tuple[list[str], float, float]:

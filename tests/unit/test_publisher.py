@@ -18,9 +18,10 @@ from status_sidecar.sinks import SinkError, publisher
 from status_sidecar.sinks.history import HistoryFile
 from status_sidecar.sinks.publisher import Publisher, backoff_delay, build_publisher
 from status_sidecar.sinks.pushgateway import grouping_path
-from status_sidecar.store import PollTimings, Store
+from status_sidecar.store import Store
 from tests.support.clocks import ManualClock
 from tests.support.inproc import sidecar_with_fake
+from tests.support.metrics_inputs import metrics_input
 
 
 class RecordingSink:
@@ -56,18 +57,8 @@ def stats(events: int, *, uptime_ms: int, eph: str = "e1") -> NodeStats:
 
 
 def snapshot(clock: ManualClock) -> MetricsInput:
-    return MetricsInput(
+    return metrics_input(
         now=clock.now(),
-        sidecar_version="1",
-        started_at=0.0,
-        latest=None,
-        reachable=False,
-        health_status="healthy",
-        totals={},
-        restart_count=0,
-        last_success_at=None,
-        history_points=0,
-        timings=PollTimings(),
     )
 
 
